@@ -128,10 +128,22 @@ export interface Rejection {
   id?: string;
 }
 
-/** What sources and validation stages emit: drafts, and rejections in their place. */
+/** A file a source passed over on purpose (hidden, or an extension of no input kind). */
+export interface Skip {
+  /** Where the file is: `cats/notes.md`. */
+  location: string;
+  /** Why it was passed over. */
+  reason: string;
+}
+
+/**
+ * What sources and validation stages emit: drafts, rejections in their place, and files passed
+ * over on purpose (counted as skipped in the summary).
+ */
 export type DraftOrRejection =
   | { type: "draft"; draft: InputDraft }
-  | { type: "rejected"; rejection: Rejection };
+  | { type: "rejected"; rejection: Rejection }
+  | { type: "skipped"; skip: Skip };
 
 /**
  * Returns whether an item of a draft stream is a draft.
