@@ -1,0 +1,265 @@
+/**
+ * The load stage: {@linkcode LoadStream} reads each draft's content (lazily, a bounded number of
+ * reads at a time, in order) and turns the draft into the protobuf `Input` to send.
+ *
+ * @module
+ */
+import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
+import { oversizeReason } from "../inputs/validate.ts";
+import { toInput } from "../inputs/to_input.ts";
+import { encodedInputSize } from "./encoded_size.ts";
+import type { LoadedItem } from "./loaded_input.ts";
+
+/** What {@linkcode LoadStreamOptions.stat} returns about a path. */
+export interface FileStat {
+  /** Size in bytes. */
+  size: number;
+  /** Whether the path is a regular file (after following symlinks). */
+  isFile: boolean;
+}
+
+/** Options of {@linkcode LoadStream}. */
+export interface LoadStreamOptions {
+  /** How many files may be read at once, 1 to 64; default 4. */
+  concurrency?: number;
+  /**
+   * Reads a whole file; default `Deno.readFile`. The signal aborts when the stream is cancelled.
+   * Tests inject their own to observe reads.
+   */
+  readFile?: (path: string, options: { signal: AbortSignal }) => Promise<Uint8Array>;
+  /** Returns a path's size and whether it is a file; default `Deno.stat`. */
+  stat?: (path: string) => Promise<FileStat>;
+}
+
+interface Entry {
+  done: boolean;
+  item?: LoadedItem;
+  settled: Promise<void>;
+}
+
+const MAX_CONCURRENCY = 64;
+const utf8 = new TextEncoder();
+
+/**
+ * A `TransformStream` from drafts (and the rejections and skips among them) to loaded inputs.
+ * For each draft with file content it stats the file first (or takes the size the source gave),
+ * rejects it without reading when it is over Clarifai's limit for its kind, then reads it as the
+ * reader downstream asks for more, at most `concurrency` reads in flight, and emits items in the
+ * order they came. A missing or unreadable file, an empty file or text that is not UTF-8 becomes
+ * a rejection with the draft's location and a reason; the stream goes on. Cancelling the stream
+ * aborts the reads in flight and waits for them to end, so no file handle is left open.
+ *
+ * @example Load a text file and an inline text
+ * ```ts
+ * import { LoadStream } from "./load_stream.ts";
+ * import type { DraftOrRejection } from "../inputs/input_draft.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
+ * const drafts: DraftOrRejection[] = [
+ *   {
+ *     type: "draft",
+ *     draft: {
+ *       id: "a",
+ *       kind: "text",
+ *       content: { type: "file", path: `${dir}/a.txt` },
+ *       location: "a.txt",
+ *       concepts: [],
+ *     },
+ *   },
+ *   {
+ *     type: "draft",
+ *     draft: {
+ *       id: "b",
+ *       kind: "text",
+ *       content: { type: "file", path: `${dir}/missing.txt` },
+ *       location: "missing.txt",
+ *       concepts: [],
+ *     },
+ *   },
+ * ];
+ * const items = await Array.fromAsync(ReadableStream.from(drafts).pipeThrough(new LoadStream()));
+ * assertEquals(items.map((item) => item.type), ["loaded", "rejected"]);
+ * if (items[0].type === "loaded") assertEquals(items[0].loaded.input.data?.text?.raw, "hello");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class LoadStream extends TransformStream<DraftOrRejection, LoadedItem> {
+  /**
+   * Creates a load stage.
+   *
+   * @param options The options.
+   * @throws {RangeError} When `concurrency` is not an integer from 1 to 64.
+   *
+   * @example Usage
+   * ```ts
+   * import { LoadStream } from "./load_stream.ts";
+   * import { assertThrows } from "@std/assert";
+   *
+   * new LoadStream({ concurrency: 8 });
+   * assertThrows(() => new LoadStream({ concurrency: 0 }), RangeError);
+   * ```
+   */
+  constructor(options: LoadStreamOptions = {}) {
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+      throw new RangeError(
+        `Cannot create LoadStream: concurrency must be an integer from 1 to ${MAX_CONCURRENCY}: current value is ${concurrency}`,
+      );
+    }
+    const readFile = options.readFile ??
+      ((path: string, { signal }: { signal: AbortSignal }) => Deno.readFile(path, { signal }));
+    const stat = options.stat ?? Deno.stat;
+    const abort = new AbortController();
+    const queue: Entry[] = [];
+    let controller: TransformStreamDefaultController<LoadedItem> | undefined;
+    let closed = false;
+
+    // Emits the settled items at the head of the queue, in order.
+    const pump = () => {
+      while (!closed && queue.length > 0 && queue[0].done) {
+        const entry = queue.shift()!;
+        try {
+          controller!.enqueue(entry.item!);
+        } catch {
+          closed = true; // The readable side was cancelled or errored meanwhile.
+        }
+      }
+    };
+
+    const push = (work: Promise<LoadedItem> | LoadedItem) => {
+      const entry: Entry = { done: false, settled: Promise.resolve() };
+      if (work instanceof Promise) {
+        entry.settled = work.then((item) => {
+          entry.item = item;
+          entry.done = true;
+          pump();
+        });
+      } else {
+        entry.item = work;
+        entry.done = true;
+      }
+      queue.push(entry);
+      pump();
+    };
+
+    const load = (draft: InputDraft) =>
+      loadDraft(draft, readFile, stat, abort.signal).catch((error) => reject(draft, error));
+
+    super({
+      start(c) {
+        controller = c;
+      },
+      async transform(item) {
+        if (item.type !== "draft") {
+          push(item);
+        } else if (item.draft.content.type === "file") {
+          push(load(item.draft));
+        } else {
+          push(loadInline(item.draft));
+        }
+        // Bounded read-ahead: wait for the oldest item before taking more drafts.
+        while (queue.length >= concurrency) await queue[0].settled;
+      },
+      async flush() {
+        while (queue.length > 0) await queue[0].settled;
+        closed = true;
+      },
+      async cancel() {
+        closed = true;
+        abort.abort();
+        await Promise.all(queue.map((entry) => entry.settled));
+        queue.length = 0;
+      },
+    });
+  }
+}
+
+function rejected(draft: InputDraft, reason: string): LoadedItem {
+  return { type: "rejected", rejection: { location: draft.location, reason, id: draft.id } };
+}
+
+function reject(draft: InputDraft, error: unknown): LoadedItem {
+  return rejected(draft, error instanceof Error ? error.message : String(error));
+}
+
+function loaded(draft: InputDraft, bytes: Uint8Array | undefined, contentBytes: number) {
+  const input = toInput(draft, bytes);
+  return {
+    type: "loaded" as const,
+    loaded: { draft, input, encodedSize: encodedInputSize(input), contentBytes },
+  };
+}
+
+function loadInline(draft: InputDraft): LoadedItem {
+  try {
+    const content = draft.content;
+    let size = 0;
+    if (content.type === "bytes") {
+      size = content.bytes.length;
+      if (size === 0) return rejected(draft, `the ${draft.kind} content is empty (0 bytes)`);
+    } else if (content.type === "raw") {
+      size = utf8.encode(content.text).length;
+    }
+    const tooBig = oversizeReason(draft.kind, size);
+    if (tooBig !== undefined) return rejected(draft, tooBig);
+    return loaded(draft, undefined, size);
+  } catch (error) {
+    return reject(draft, error);
+  }
+}
+
+async function loadDraft(
+  draft: InputDraft,
+  readFile: (path: string, options: { signal: AbortSignal }) => Promise<Uint8Array>,
+  stat: (path: string) => Promise<FileStat>,
+  signal: AbortSignal,
+): Promise<LoadedItem> {
+  if (draft.content.type !== "file") return loadInline(draft);
+  const path = draft.content.path;
+  let size = draft.content.size;
+  if (size === undefined) {
+    let info: FileStat;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      return rejected(draft, fileErrorReason(path, error));
+    }
+    if (!info.isFile) return rejected(draft, `${path} is not a file`);
+    size = info.size;
+  }
+  if (size === 0) return rejected(draft, `the file ${path} is empty (0 bytes)`);
+  const tooBig = oversizeReason(draft.kind, size);
+  if (tooBig !== undefined) return rejected(draft, tooBig);
+  if (signal.aborted) return rejected(draft, "the upload was cancelled");
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path, { signal });
+  } catch (error) {
+    return rejected(draft, fileErrorReason(path, error));
+  }
+  // The file may have changed since it was listed.
+  if (bytes.length === 0) return rejected(draft, `the file ${path} is empty (0 bytes)`);
+  const grown = oversizeReason(draft.kind, bytes.length);
+  if (grown !== undefined) return rejected(draft, grown);
+  try {
+    return loaded(draft, bytes, bytes.length);
+  } catch (error) {
+    return reject(draft, error);
+  }
+}
+
+function fileErrorReason(path: string, error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return `file not found: ${path}`;
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `permission denied reading ${path}`;
+  }
+  if (error instanceof Deno.errors.IsADirectory) return `${path} is not a file`;
+  if (error instanceof DOMException && error.name === "AbortError") {
+    return "the upload was cancelled";
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot read ${path}: ${message}`;
+}
