@@ -1,0 +1,273 @@
+/**
+ * The journal: an append-only NDJSON file with one line per input outcome. Re-running the same
+ * upload with the same journal resumes it (inputs recorded as uploaded are skipped without
+ * being read); its failure lines are the retry log; its `sending` lines tell a resend after a
+ * crash from a real duplicate.
+ *
+ * @module
+ */
+import type { InputDraft, InputKind } from "../inputs/input_draft.ts";
+import type { FailureStage } from "../pipeline/progress_event.ts";
+
+/** The first line of each run appended to a journal. */
+export interface JournalRunEntry {
+  /** Discriminant. */
+  t: "run";
+  /** The run's ID. */
+  runId: string;
+  /** ISO time the run started. */
+  time: string;
+  /** Where the inputs go, for people. */
+  target: string;
+  /** What the run reads, for people (`folder samples/images`). */
+  source?: string;
+}
+
+/** Written before a PostInputs request: these IDs may be stored from here on. */
+export interface JournalSendingEntry {
+  /** Discriminant. */
+  t: "sending";
+  /** The input IDs in the request. */
+  ids: string[];
+}
+
+/** The outcome of one input. */
+export interface JournalInputEntry {
+  /** Discriminant. */
+  t: "input";
+  /** The input ID (empty when a rejected record had none). */
+  id: string;
+  /** Where the record came from. */
+  location: string;
+  /** What happened. `processed` and `processing-failed` come from waiting for processing. */
+  outcome: "uploaded" | "failed" | "rejected" | "processed" | "processing-failed";
+  /** The input's kind, when known. */
+  kind?: InputKind;
+  /** Where a failure happened. */
+  stage?: FailureStage;
+  /** Clarifai's status code name, when there was one. */
+  code?: string;
+  /** Why it failed. */
+  reason?: string;
+  /** Requests it took. */
+  attempts?: number;
+  /** Annotations uploaded with the input. */
+  annotations?: number;
+  /** The draft, on failure lines, so `retry` can re-send it without the source. */
+  draft?: InputDraft;
+}
+
+/** A line of the journal. */
+export type JournalEntry = JournalRunEntry | JournalSendingEntry | JournalInputEntry;
+
+/** What a journal says, read back. */
+export interface JournalState {
+  /** IDs whose latest outcome is uploaded (or processed). */
+  uploaded: Set<string>;
+  /** IDs that were ever in a request: a duplicate answer for one of these is our own resend. */
+  sent: Set<string>;
+  /** The latest failure or rejection of each input still not uploaded, keyed by ID or location. */
+  failures: Map<string, JournalInputEntry>;
+  /** Runs recorded. */
+  runs: JournalRunEntry[];
+  /** Lines that could not be parsed (a torn last line is repaired, not counted here). */
+  badLines: number;
+  /** Whether a torn last line was cut off when the journal was opened. */
+  repaired: boolean;
+}
+
+function emptyState(): JournalState {
+  return {
+    uploaded: new Set(),
+    sent: new Set(),
+    failures: new Map(),
+    runs: [],
+    badLines: 0,
+    repaired: false,
+  };
+}
+
+function failureKey(entry: JournalInputEntry): string {
+  return entry.id !== "" ? entry.id : `@${entry.location}`;
+}
+
+function applyEntry(state: JournalState, entry: JournalEntry): void {
+  switch (entry.t) {
+    case "run":
+      state.runs.push(entry);
+      return;
+    case "sending":
+      for (const id of entry.ids) state.sent.add(id);
+      return;
+    case "input":
+      if (entry.outcome === "uploaded" || entry.outcome === "processed") {
+        state.uploaded.add(entry.id);
+        state.failures.delete(entry.id);
+      } else {
+        if (entry.outcome === "processing-failed") state.uploaded.delete(entry.id);
+        state.failures.set(failureKey(entry), entry);
+      }
+      return;
+  }
+}
+
+function isEntry(value: unknown): value is JournalEntry {
+  if (typeof value !== "object" || value === null) return false;
+  const t = (value as { t?: unknown }).t;
+  return t === "run" || t === "sending" || t === "input";
+}
+
+/**
+ * Reads a journal file into its state. A missing file is an empty journal. A last line without
+ * its newline (a write torn by a crash) is ignored; `repair: true` also cuts it off the file.
+ *
+ * @param path The journal's path.
+ * @param options `repair`: truncate a torn last line.
+ * @returns The journal's state.
+ *
+ * @example Usage
+ * ```ts
+ * import { readJournal } from "./journal.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".ndjson" });
+ * await Deno.writeTextFile(
+ *   path,
+ *   '{"t":"sending","ids":["a","b"]}\n' +
+ *     '{"t":"input","id":"a","location":"a.jpg","outcome":"uploaded"}\n' +
+ *     '{"t":"input","id":"b","location":"b.jpg","outcome":"fai',
+ * );
+ * const state = await readJournal(path, { repair: true });
+ * assertEquals([...state.uploaded], ["a"]);
+ * assertEquals([...state.sent], ["a", "b"]);
+ * assertEquals(state.repaired, true);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readJournal(
+  path: string,
+  options: { repair?: boolean } = {},
+): Promise<JournalState> {
+  const state = emptyState();
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return state;
+    throw err;
+  }
+  let goodBytes = 0;
+  let pending = "";
+  let lineNo = 0;
+  const decoder = new TextDecoder();
+  for await (const chunk of file.readable) {
+    pending += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let nl: number;
+    while ((nl = pending.indexOf("\n", start)) !== -1) {
+      const line = pending.slice(start, nl);
+      start = nl + 1;
+      lineNo++;
+      goodBytes += new TextEncoder().encode(line).length + 1;
+      if (line.trim() === "") continue;
+      try {
+        const value = JSON.parse(line);
+        if (isEntry(value)) applyEntry(state, value);
+        else state.badLines++;
+      } catch {
+        state.badLines++;
+      }
+    }
+    pending = pending.slice(start);
+  }
+  pending += decoder.decode();
+  if (pending !== "") {
+    // A torn last line: the process died mid-write. Its outcome is unknown, so it is dropped.
+    state.repaired = true;
+    if (options.repair) await Deno.truncate(path, goodBytes);
+  }
+  return state;
+}
+
+/**
+ * An open journal: read on open (repairing a torn last line), then appended to. Appends are
+ * serialised in call order; each call is one `write` of whole lines, so a crash can tear at
+ * most the last line, which the next open cuts off.
+ *
+ * @example Usage
+ * ```ts
+ * import { Journal } from "./journal.ts";
+ * import { assert } from "@std/assert";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".ndjson" });
+ * const journal = await Journal.open(path);
+ * await journal.append([{ t: "input", id: "a", location: "a.jpg", outcome: "uploaded" }]);
+ * await journal.close();
+ * const again = await Journal.open(path);
+ * assert(again.state.uploaded.has("a"));
+ * await again.close();
+ * await Deno.remove(path);
+ * ```
+ */
+export class Journal {
+  /** The journal's path. */
+  readonly path: string;
+  /** What the journal said when it was opened, kept current by {@linkcode Journal.append}. */
+  readonly state: JournalState;
+  #file: Deno.FsFile;
+  #queue: Promise<void> = Promise.resolve();
+  #encoder = new TextEncoder();
+
+  private constructor(path: string, state: JournalState, file: Deno.FsFile) {
+    this.path = path;
+    this.state = state;
+    this.#file = file;
+  }
+
+  /**
+   * Opens (or creates) a journal, reading what it already holds.
+   *
+   * @param path The journal's path; its folder is created when missing.
+   * @returns The open journal.
+   */
+  static async open(path: string): Promise<Journal> {
+    const dir = path.replace(/[/\\][^/\\]*$/, "");
+    if (dir !== path && dir !== "") await Deno.mkdir(dir, { recursive: true });
+    const state = await readJournal(path, { repair: true });
+    const file = await Deno.open(path, { append: true, create: true });
+    return new Journal(path, state, file);
+  }
+
+  /**
+   * Appends entries, in one write, after every earlier append has been written.
+   *
+   * @param entries The lines to append.
+   * @returns A promise that settles when the lines are written.
+   */
+  append(entries: JournalEntry[]): Promise<void> {
+    if (entries.length === 0) return this.#queue;
+    for (const entry of entries) applyEntry(this.state, entry);
+    const text = entries.map((e) => JSON.stringify(e)).join("\n") + "\n";
+    const bytes = this.#encoder.encode(text);
+    this.#queue = this.#queue.then(async () => {
+      let written = 0;
+      while (written < bytes.length) {
+        written += await this.#file.write(bytes.subarray(written));
+      }
+    });
+    return this.#queue;
+  }
+
+  /**
+   * Waits for pending appends and closes the file.
+   *
+   * @returns A promise that settles when the file is closed.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.#queue;
+    } finally {
+      this.#file.close();
+    }
+  }
+}

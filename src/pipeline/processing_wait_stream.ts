@@ -1,0 +1,182 @@
+/**
+ * Waiting for processing: after the uploads end, polls each batch's inputs-add job until every
+ * input is processed, reports processing progress, and reports (and journals) the inputs that
+ * failed processing with the server's reason.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import { StatusSchema } from "../gen/clarifai/api/status/status_pb.ts";
+import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+import type { Journal, JournalEntry } from "../journal/journal.ts";
+import type { ProgressEvent } from "./progress_event.ts";
+
+/** Options of {@linkcode ProcessingWaitStream}. */
+export interface ProcessingWaitOptions {
+  /** A Connect client of `clarifai.api.V2`. */
+  client: Client<typeof V2>;
+  /** The user and app the inputs went to. */
+  userAppId?: { userId: string; appId: string };
+  /** The journal to record processing failures in. */
+  journal?: Journal;
+  /** Stops waiting. */
+  signal?: AbortSignal;
+  /** First delay between polls in ms (default 200); doubles up to `maxPollMs`. */
+  pollMs?: number;
+  /** Longest delay between polls in ms (default 5000). */
+  maxPollMs?: number;
+}
+
+interface Job {
+  ids: string[];
+  locations: Map<string, string>;
+  pending: number;
+  succeeded: number;
+  failed: number;
+  done: boolean;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/**
+ * A pass-through `TransformStream` of progress events that, when its input ends, waits for the
+ * server to process every input of the batches it saw (`GetInputsAddJob`), emitting
+ * `processing` events, then a `failed` event (stage `processing`) for each input that failed.
+ *
+ * @example Wait for a job that is already finished
+ * ```ts
+ * import { ProcessingWaitStream } from "./processing_wait_stream.ts";
+ * import { createClient, createRouterTransport } from "@connectrpc/connect";
+ * import { V2 } from "../gen/clarifai/api/service_pb.ts";
+ * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+ * import type { ProgressEvent } from "./progress_event.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const client = createClient(V2, createRouterTransport(({ service }) => {
+ *   service(V2, {
+ *     getInputsAddJob: (req) => ({
+ *       status: { code: StatusCode.SUCCESS },
+ *       inputsAddJob: { id: req.id, progress: { successCount: 2n } },
+ *     }),
+ *   });
+ * }));
+ * const batch: ProgressEvent = { type: "batch", batch: 1, ids: ["a", "b"], bytes: 2, attempts: 1, jobId: "j1" };
+ * const events = await Array.fromAsync(
+ *   ReadableStream.from([batch]).pipeThrough(new ProcessingWaitStream({ client })),
+ * );
+ * assertEquals(events.at(-1), { type: "processing", pending: 0, succeeded: 2, failed: 0 });
+ * ```
+ */
+export class ProcessingWaitStream extends TransformStream<ProgressEvent, ProgressEvent> {
+  /**
+   * Creates the stage.
+   *
+   * @param options The client and polling options.
+   */
+  constructor(options: ProcessingWaitOptions) {
+    const jobs = new Map<string, Job>();
+    const pollMs = options.pollMs ?? 200;
+    const maxPollMs = options.maxPollMs ?? 5000;
+    const userAppId = options.userAppId;
+    super({
+      transform(event, controller) {
+        if (event.type === "batch" && event.jobId) {
+          jobs.set(event.jobId, {
+            ids: event.ids,
+            locations: new Map(),
+            pending: event.ids.length,
+            succeeded: 0,
+            failed: 0,
+            done: false,
+          });
+        }
+        controller.enqueue(event);
+      },
+      async flush(controller) {
+        let delay = pollMs;
+        const totals = () => {
+          let pending = 0, succeeded = 0, failed = 0;
+          for (const job of jobs.values()) {
+            pending += job.pending;
+            succeeded += job.succeeded;
+            failed += job.failed;
+          }
+          return { pending, succeeded, failed };
+        };
+        while ([...jobs.values()].some((j) => !j.done)) {
+          for (const [id, job] of jobs) {
+            if (job.done) continue;
+            const response = await options.client.getInputsAddJob(
+              { userAppId, id },
+              { signal: options.signal },
+            );
+            const progress = response.inputsAddJob?.progress;
+            if (!progress) continue;
+            job.pending = Number(progress.pendingCount + progress.inProgressCount);
+            job.succeeded = Number(progress.successCount);
+            job.failed = Number(progress.failedCount);
+            job.done = job.pending === 0;
+          }
+          controller.enqueue({ type: "processing", ...totals() });
+          if ([...jobs.values()].some((j) => !j.done)) {
+            await sleep(delay, options.signal);
+            delay = Math.min(maxPollMs, delay * 2);
+          }
+        }
+        if (jobs.size === 0) return;
+        const failedJobs = [...jobs.values()].filter((j) => j.failed > 0);
+        const lines: JournalEntry[] = [];
+        for (const job of failedJobs) {
+          for (let i = 0; i < job.ids.length; i += 128) {
+            const ids = job.ids.slice(i, i + 128);
+            const response = await options.client.listInputs({
+              userAppId,
+              ids,
+              perPage: ids.length,
+              page: 1,
+              status: create(StatusSchema, { code: StatusCode.INPUT_FAILED }),
+            }, { signal: options.signal });
+            for (const input of response.inputs) {
+              if (input.status?.code !== StatusCode.INPUT_FAILED) continue;
+              const reason = [input.status.description, input.status.details]
+                .filter((s) => s).join(": ") || "processing failed";
+              controller.enqueue({
+                type: "failed",
+                id: input.id,
+                location: input.id,
+                stage: "processing",
+                code: "INPUT_FAILED",
+                reason,
+                attempts: 1,
+              });
+              lines.push({
+                t: "input",
+                id: input.id,
+                location: input.id,
+                outcome: "processing-failed",
+                stage: "processing",
+                code: "INPUT_FAILED",
+                reason,
+              });
+            }
+          }
+        }
+        await options.journal?.append(lines);
+      },
+    });
+  }
+}

@@ -1,0 +1,515 @@
+/**
+ * The upload stage: batches in, progress events out. Sends each batch with PostInputs (a bounded
+ * number of requests in flight, a client-side rate limit, retries with backoff), reads the
+ * per-input outcomes, confirms resends that come back as duplicates, posts the inputs'
+ * annotations once the inputs are accepted, and journals every outcome.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
+import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { Annotation, UserAppIDSet } from "../gen/clarifai/api/resources_pb.ts";
+import { InputIDConflictResolution, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
+import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+import type { Status } from "../gen/clarifai/api/status/status_pb.ts";
+import { toAnnotations } from "../inputs/to_annotations.ts";
+import type { Journal, JournalEntry } from "../journal/journal.ts";
+import type { BatchItem } from "./batch_stream.ts";
+import type { LoadedInput } from "./loaded_input.ts";
+import type { FailedEvent, ProgressEvent } from "./progress_event.ts";
+import { classifyError, classifyStatus, isDuplicateStatus } from "../clarifai/status_codes.ts";
+import { FatalUploadError } from "../clarifai/errors.ts";
+import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
+import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+
+/** The most annotations one PostAnnotations request carries. */
+export const MAX_ANNOTATIONS_PER_REQUEST = 128;
+
+/** Options of {@linkcode UploadStream}. */
+export interface UploadStreamOptions {
+  /** A Connect client of `clarifai.api.V2`. */
+  client: Client<typeof V2>;
+  /** The user and app the inputs go to (needed with a PAT). */
+  userAppId?: { userId: string; appId: string };
+  /** Requests in flight at once (1..64, default 4). */
+  concurrency?: number;
+  /** The client-side rate limiter shared by every request, if any. */
+  rateLimiter?: RateLimiter;
+  /** Retry policy for retryable outcomes (default: 6 attempts, exponential backoff with jitter). */
+  retry?: RetryPolicy;
+  /** The journal to record outcomes in, if any. */
+  journal?: Journal;
+  /** The run's ID: each batch's `inputs_add_job_id` is derived from it. */
+  runId?: string;
+  /** Called for every retry (for counting). */
+  onRetry?: () => void;
+  /** Aborts in-flight requests when signalled. */
+  signal?: AbortSignal;
+}
+
+interface Outcome {
+  accepted: LoadedInput[];
+  annotations: number;
+  failed: FailedEvent[];
+  attempts: number;
+  jobIds: string[];
+}
+
+function statusText(status: Status | undefined): string {
+  if (!status) return "no status in the response";
+  const name = StatusCode[status.code] ?? String(status.code);
+  const words = [status.description, status.details].filter((s) => s && s.trim() !== "");
+  return words.length ? `${name}: ${[...new Set(words)].join(" — ")}` : name;
+}
+
+function codeName(status: Status | undefined): string | undefined {
+  return status ? (StatusCode[status.code] ?? String(status.code)) : undefined;
+}
+
+/**
+ * A `TransformStream` from batches (and the rejections and skips that travel with them) to
+ * progress events. At most `concurrency` requests are in flight; events of different batches
+ * may interleave. A fatal outcome (bad credentials, monthly limit, missing dataset) errors the
+ * stream with a {@linkcode FatalUploadError}.
+ *
+ * @example Upload two text inputs to an in-memory server
+ * ```ts
+ * import { UploadStream } from "./upload_stream.ts";
+ * import { toInput } from "../inputs/to_input.ts";
+ * import { createClient, createRouterTransport } from "@connectrpc/connect";
+ * import { V2 } from "../gen/clarifai/api/service_pb.ts";
+ * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+ * import type { InputDraft } from "../inputs/input_draft.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const transport = createRouterTransport(({ service }) => {
+ *   service(V2, {
+ *     postInputs: (req) => ({
+ *       status: { code: StatusCode.SUCCESS },
+ *       inputs: req.inputs.map((i) => ({ id: i.id, status: { code: StatusCode.INPUT_PENDING } })),
+ *     }),
+ *   });
+ * });
+ * const drafts: InputDraft[] = ["a", "b"].map((id) => ({
+ *   id, kind: "text", content: { type: "raw", text: id }, location: `x.csv:${id}`, concepts: [],
+ * }));
+ * const inputs = drafts.map((draft) => ({
+ *   draft, input: toInput(draft), encodedSize: 10, contentBytes: 1,
+ * }));
+ * const events = await Array.fromAsync(
+ *   ReadableStream.from([{ type: "batch" as const, inputs, encodedBytes: 30 }])
+ *     .pipeThrough(new UploadStream({ client: createClient(V2, transport) })),
+ * );
+ * assertEquals(events.map((e) => e.type), ["batch"]);
+ * ```
+ */
+export class UploadStream extends TransformStream<BatchItem, ProgressEvent> {
+  /**
+   * Creates the upload stage.
+   *
+   * @param options The client, limits, policy and journal.
+   */
+  constructor(options: UploadStreamOptions) {
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw new RangeError(
+        `Cannot create UploadStream: concurrency must be an integer from 1 to 64: current value is ${concurrency}`,
+      );
+    }
+    const uploader = new BatchUploader(options);
+    const inFlight = new Set<Promise<void>>();
+    let batchNo = 0;
+    let failure: unknown;
+
+    const run = (
+      controller: TransformStreamDefaultController<ProgressEvent>,
+      inputs: LoadedInput[],
+    ) => {
+      const n = ++batchNo;
+      const task = uploader.upload(inputs, n).then(
+        (outcome) => {
+          if (outcome.accepted.length > 0) {
+            controller.enqueue({
+              type: "batch",
+              batch: n,
+              ids: outcome.accepted.map((l) => l.draft.id),
+              bytes: outcome.accepted.reduce((sum, l) => sum + l.contentBytes, 0),
+              attempts: outcome.attempts,
+              jobId: outcome.jobIds.at(-1),
+              ...(outcome.annotations ? { annotations: outcome.annotations } : {}),
+            });
+          }
+          for (const failed of outcome.failed) controller.enqueue(failed);
+        },
+        (err) => {
+          failure ??= err;
+        },
+      ).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    };
+
+    super(
+      {
+        async transform(item, controller) {
+          if (failure) throw failure;
+          switch (item.type) {
+            case "rejected": {
+              const { rejection } = item;
+              await options.journal?.append([{
+                t: "input",
+                id: rejection.id ?? "",
+                location: rejection.location,
+                outcome: "rejected",
+                reason: rejection.reason,
+              }]);
+              controller.enqueue({ type: "rejected", ...rejection });
+              return;
+            }
+            case "skipped":
+              controller.enqueue({ type: "skipped", ...item.skip });
+              return;
+            case "batch":
+              while (inFlight.size >= concurrency) await Promise.race(inFlight);
+              if (failure) throw failure;
+              run(controller, item.inputs);
+              return;
+          }
+        },
+        async flush() {
+          while (inFlight.size > 0) await Promise.race(inFlight);
+          if (failure) throw failure;
+        },
+      },
+      { highWaterMark: 1 },
+      { highWaterMark: 16 },
+    );
+  }
+}
+
+/** Sends one batch to the end: retries, duplicate confirmation, annotations, journal lines. */
+class BatchUploader {
+  #client: Client<typeof V2>;
+  #userAppId?: UserAppIDSet;
+  #retry: RetryPolicy;
+  #limiter?: RateLimiter;
+  #journal?: Journal;
+  #runId: string;
+  #signal?: AbortSignal;
+  #onRetry?: () => void;
+  /** IDs sent in this run: a duplicate answer for one of these is our own resend. */
+  #sent = new Set<string>();
+
+  constructor(options: UploadStreamOptions) {
+    this.#client = options.client;
+    this.#userAppId = options.userAppId ? create(UserAppIDSetSchema, options.userAppId) : undefined;
+    this.#retry = options.retry ?? new RetryPolicy();
+    this.#limiter = options.rateLimiter;
+    this.#journal = options.journal;
+    this.#runId = options.runId ?? crypto.randomUUID().slice(0, 8);
+    this.#signal = options.signal;
+    this.#onRetry = options.onRetry;
+  }
+
+  #ours(id: string): boolean {
+    return this.#sent.has(id) || (this.#journal?.state.sent.has(id) ?? false);
+  }
+
+  /**
+   * Calls `fn` with rate limiting and retries. Returns the response (whose status may still be
+   * retryable when the attempts ran out), throws {@linkcode FatalUploadError} on a fatal outcome
+   * and {@linkcode RetriesExhausted} when every attempt threw.
+   */
+  async #call<T extends { status?: Status }>(
+    what: string,
+    fn: (signal?: AbortSignal) => Promise<T>,
+  ): Promise<{ response: T; attempts: number }> {
+    let attempts = 0;
+    try {
+      const response = await withRetry(
+        () => {
+          attempts++;
+          return fn(this.#signal);
+        },
+        this.#retry,
+        {
+          signal: this.#signal,
+          rateLimiter: this.#limiter,
+          onRetry: () => this.#onRetry?.(),
+        },
+      );
+      return { response, attempts };
+    } catch (err) {
+      if (err instanceof FatalUploadError || this.#signal?.aborted) throw err;
+      if (classifyError(err) === "canceled") throw err;
+      const message = err instanceof ConnectError
+        ? `${Code[err.code]}: ${err.rawMessage}`
+        : String((err as Error)?.message ?? err);
+      throw new RetriesExhausted(`${what} failed: ${message}`, attempts);
+    }
+  }
+
+  async upload(batch: LoadedInput[], batchNo: number): Promise<Outcome> {
+    const failed: FailedEvent[] = [];
+    const accepted: LoadedInput[] = [];
+    const jobIds: string[] = [];
+    let pending = batch;
+    let attempts = 0;
+    const fail = (
+      l: LoadedInput,
+      reason: string,
+      code?: string,
+      stage: FailedEvent["stage"] = "upload",
+    ) =>
+      failed.push({
+        type: "failed",
+        id: l.draft.id,
+        location: l.draft.location,
+        kind: l.draft.kind,
+        stage,
+        ...(code ? { code } : {}),
+        reason,
+        attempts,
+      });
+
+    await this.#journal?.append([{ t: "sending", ids: batch.map((l) => l.draft.id) }]);
+    for (const l of batch) this.#sent.add(l.draft.id);
+
+    for (let round = 0; pending.length > 0; round++) {
+      let jobId = "";
+      let result;
+      try {
+        result = await this.#call("PostInputs", (signal) => {
+          // A fresh job ID per attempt: an attempt cut off after the server committed it
+          // has already used its ID.
+          jobId = `${this.#runId}-${batchNo}-${attempts + 1}`;
+          attempts++;
+          return this.#client.postInputs({
+            userAppId: this.#userAppId,
+            inputs: pending.map((l) => l.input),
+            inputsAddJobId: jobId,
+            inputIdConflictResolution: InputIDConflictResolution.SKIP,
+          }, { signal });
+        });
+      } catch (err) {
+        if (!(err instanceof RetriesExhausted)) throw err;
+        for (const l of pending) fail(l, `gave up after ${attempts} attempts: ${err.message}`);
+        break;
+      }
+      const { response } = result;
+      const top = classifyStatus(response.status);
+      if (top === "retryable") {
+        for (const l of pending) {
+          fail(l, `gave up after ${attempts} attempts: ${statusText(response.status)}`);
+        }
+        break;
+      }
+      jobIds.push(jobId);
+      const byId = new Map(response.inputs.map((input) => [input.id, input]));
+      const retryNow: LoadedInput[] = [];
+      const toConfirm: LoadedInput[] = [];
+      for (const [index, l] of pending.entries()) {
+        const returned = byId.get(l.draft.id) ??
+          (response.inputs.length === pending.length ? response.inputs[index] : undefined);
+        const status = returned?.status;
+        if (!status || status.code === StatusCode.ZERO) {
+          // No per-input status: the request's own status decides for every input.
+          if (top === "success" || top === "pending") accepted.push(l);
+          else fail(l, statusText(response.status), codeName(response.status));
+          continue;
+        }
+        if (isDuplicateStatus(status)) {
+          if (this.#ours(l.draft.id)) toConfirm.push(l);
+          else {
+            fail(
+              l,
+              `an input with ID "${l.draft.id}" already exists (${statusText(status)}); ` +
+                "retry with --new-ids-for-duplicates to upload it under a new ID",
+              codeName(status),
+            );
+          }
+          continue;
+        }
+        const kind = classifyStatus(status);
+        if (kind === "success" || kind === "pending") accepted.push(l);
+        else if (kind === "retryable") retryNow.push(l);
+        else fail(l, statusText(status), codeName(status));
+      }
+      if (toConfirm.length > 0) {
+        const present = await this.#presentInputs(toConfirm.map((l) => l.draft.id));
+        for (const l of toConfirm) {
+          if (present.has(l.draft.id)) accepted.push(l);
+          else retryNow.push(l);
+        }
+      }
+      pending = retryNow;
+      if (pending.length === 0) break;
+      if (attempts >= this.#retry.maxAttempts) {
+        for (const l of pending) fail(l, `gave up after ${attempts} attempts`);
+        break;
+      }
+      this.#onRetry?.();
+      await this.#retry.sleep(this.#retry.delayMs(round), this.#signal);
+    }
+
+    const annotated = await this.#postAnnotations(accepted, fail);
+    const uploaded = accepted.filter((l) => !annotated.failedIds.has(l.draft.id));
+    const lines: JournalEntry[] = uploaded.map((l) => ({
+      t: "input",
+      id: l.draft.id,
+      location: l.draft.location,
+      kind: l.draft.kind,
+      outcome: "uploaded",
+      attempts,
+      ...(annotated.counts.get(l.draft.id)
+        ? { annotations: annotated.counts.get(l.draft.id) }
+        : {}),
+    }));
+    const drafts = new Map(batch.map((l) => [l.draft.id, l.draft]));
+    for (const f of failed) {
+      const draft = journalDraft(drafts.get(f.id));
+      lines.push({
+        t: "input",
+        id: f.id,
+        location: f.location,
+        kind: f.kind,
+        outcome: "failed",
+        stage: f.stage,
+        ...(f.code ? { code: f.code } : {}),
+        reason: f.reason,
+        attempts: f.attempts,
+        ...(draft ? { draft } : {}),
+      });
+    }
+    await this.#journal?.append(lines);
+    let annotations = 0;
+    for (const n of annotated.counts.values()) annotations += n;
+    return { accepted: uploaded, failed, attempts, jobIds, annotations };
+  }
+
+  /** Returns which of `ids` the server holds. */
+  async #presentInputs(ids: string[]): Promise<Set<string>> {
+    const { response } = await this.#call(
+      "ListInputs",
+      (signal) =>
+        this.#client.listInputs({
+          userAppId: this.#userAppId,
+          ids,
+          perPage: ids.length,
+          page: 1,
+        }, { signal }),
+    );
+    return new Set(response.inputs.map((i) => i.id));
+  }
+
+  /** Posts the regions of accepted inputs; returns per-input counts and the inputs that failed. */
+  async #postAnnotations(
+    accepted: LoadedInput[],
+    fail: (l: LoadedInput, reason: string, code?: string, stage?: FailedEvent["stage"]) => void,
+  ): Promise<{ counts: Map<string, number>; failedIds: Set<string> }> {
+    const counts = new Map<string, number>();
+    const failedIds = new Set<string>();
+    const all: { annotation: Annotation; owner: LoadedInput }[] = [];
+    for (const l of accepted) {
+      if (!l.draft.regions?.length && !l.draft.frames?.length) continue;
+      for (const annotation of toAnnotations(l.draft)) all.push({ annotation, owner: l });
+    }
+    for (let i = 0; i < all.length; i += MAX_ANNOTATIONS_PER_REQUEST) {
+      const chunk = all.slice(i, i + MAX_ANNOTATIONS_PER_REQUEST);
+      let pending = chunk;
+      for (let round = 0; pending.length > 0; round++) {
+        let response;
+        try {
+          ({ response } = await this.#call(
+            "PostAnnotations",
+            (signal) =>
+              this.#client.postAnnotations({
+                userAppId: this.#userAppId,
+                annotations: pending.map((a) => a.annotation),
+              }, { signal }),
+          ));
+        } catch (err) {
+          if (!(err instanceof RetriesExhausted)) throw err;
+          for (const a of pending) {
+            if (!failedIds.has(a.owner.draft.id)) {
+              failedIds.add(a.owner.draft.id);
+              fail(
+                a.owner,
+                `annotation ${a.annotation.id}: ${err.message}`,
+                undefined,
+                "annotation",
+              );
+            }
+          }
+          break;
+        }
+        const top = classifyStatus(response.status);
+        const byId = new Map(response.annotations.map((a) => [a.id, a]));
+        const again: typeof pending = [];
+        const refused: typeof pending = [];
+        for (const a of pending) {
+          const status = byId.get(a.annotation.id)?.status;
+          const kind = status && status.code !== StatusCode.ZERO ? classifyStatus(status) : top;
+          if (kind === "success" || kind === "pending") {
+            counts.set(a.owner.draft.id, (counts.get(a.owner.draft.id) ?? 0) + 1);
+          } else if (kind === "retryable" && round + 1 < this.#retry.maxAttempts) {
+            again.push(a);
+          } else refused.push(a);
+        }
+        if (refused.length > 0) {
+          // Annotation IDs are derived from their content: one the server already holds under
+          // the same ID is ours, from an attempt whose answer was lost.
+          const present = await this.#presentAnnotations(refused.map((a) => a.annotation.id));
+          for (const a of refused) {
+            if (present.has(a.annotation.id)) {
+              counts.set(a.owner.draft.id, (counts.get(a.owner.draft.id) ?? 0) + 1);
+            } else if (!failedIds.has(a.owner.draft.id)) {
+              const status = byId.get(a.annotation.id)?.status ?? response.status;
+              failedIds.add(a.owner.draft.id);
+              fail(
+                a.owner,
+                `annotation ${a.annotation.id}: ${statusText(status)}`,
+                codeName(status),
+                "annotation",
+              );
+            }
+          }
+        }
+        pending = again;
+        if (pending.length > 0) {
+          this.#onRetry?.();
+          await this.#retry.sleep(this.#retry.delayMs(round), this.#signal);
+        }
+      }
+    }
+    return { counts, failedIds };
+  }
+
+  async #presentAnnotations(ids: string[]): Promise<Set<string>> {
+    const { response } = await this.#call(
+      "ListAnnotations",
+      (signal) =>
+        this.#client.listAnnotations({
+          userAppId: this.#userAppId,
+          ids,
+          perPage: ids.length,
+          page: 1,
+        }, { signal }),
+    );
+    return new Set(response.annotations.map((a) => a.id));
+  }
+}
+
+/** Every attempt of a request ended in a retryable outcome. */
+class RetriesExhausted extends Error {
+  constructor(message: string, readonly attempts: number) {
+    super(message);
+  }
+}
+
+/** The draft as the journal keeps it: in-memory bytes are not written out. */
+function journalDraft(draft: LoadedInput["draft"] | undefined): LoadedInput["draft"] | undefined {
+  if (!draft || draft.content.type === "bytes") return undefined;
+  return draft;
+}

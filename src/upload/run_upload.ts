@@ -1,0 +1,323 @@
+/**
+ * The upload run: composes the stages (resume filter → load → batch → upload or dry run →
+ * processing wait) over any stream of drafts, journals every outcome, and reports progress
+ * events ending in one `done` summary.
+ *
+ * @module
+ */
+import { Code } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
+import { statusCodeName } from "../clarifai/status_codes.ts";
+import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
+import { UniqueIdsStream } from "../inputs/unique_ids_stream.ts";
+import { Journal } from "../journal/journal.ts";
+import { BatchStream } from "../pipeline/batch_stream.ts";
+import type { BatchItem } from "../pipeline/batch_stream.ts";
+import { LoadStream } from "../pipeline/load_stream.ts";
+import type { ProgressEvent, UploadCounts, UploadSummary } from "../pipeline/progress_event.ts";
+import { zeroCounts } from "../pipeline/progress_event.ts";
+import { UploadStream } from "../pipeline/upload_stream.ts";
+import { ProcessingWaitStream } from "../pipeline/processing_wait_stream.ts";
+import { FatalUploadError } from "../clarifai/errors.ts";
+import { RateLimiter } from "../clarifai/rate_limiter.ts";
+import type { RetryPolicy } from "../clarifai/retry_policy.ts";
+
+/** Options of an upload run. */
+export interface RunUploadOptions {
+  /** A Connect client of `clarifai.api.V2` (not needed for a dry run). */
+  client?: Client<typeof V2>;
+  /** The user and app the inputs go to. */
+  userAppId?: { userId: string; appId: string };
+  /** Where the inputs go, for people (shown in the `start` event). */
+  target?: string;
+  /** What the run reads, for people (recorded in the journal). */
+  source?: string;
+  /** The journal's path; none when absent. Re-using a journal resumes the run it records. */
+  journal?: string;
+  /** Validate, load and batch, but send nothing. */
+  dryRun?: boolean;
+  /** Inputs per request, 1..128 (default 32). */
+  batchSize?: number;
+  /** Encoded bytes per request (default 64 MiB). */
+  maxBatchBytes?: number;
+  /** Requests in flight (default 4). */
+  concurrency?: number;
+  /** File reads in flight (default 4). */
+  readConcurrency?: number;
+  /** Requests per second at most (default 15, Clarifai's default quota); 0 for no limit. */
+  rps?: number;
+  /** Retry policy. */
+  retry?: RetryPolicy;
+  /** Wait for the server to process the inputs, reporting progress. */
+  wait?: boolean;
+  /** Totals for the progress bar, from a pre-count. */
+  total?: { inputs: number; bytes: number };
+  /** Stops the run (the journal stays consistent). */
+  signal?: AbortSignal;
+  /** Milliseconds between timed `progress` events (default 500). */
+  progressIntervalMs?: number;
+  /** The run's ID (default: random). */
+  runId?: string;
+}
+
+/** A source of drafts: a stream from a source stage, or any (async) iterable of drafts. */
+export type DraftSource =
+  | ReadableStream<DraftOrRejection>
+  | Iterable<InputDraft | DraftOrRejection>
+  | AsyncIterable<InputDraft | DraftOrRejection>;
+
+function toItem(value: InputDraft | DraftOrRejection): DraftOrRejection {
+  if (
+    "type" in value && (value.type === "draft" || value.type === "rejected" ||
+      value.type === "skipped")
+  ) return value as DraftOrRejection;
+  return { type: "draft", draft: value as InputDraft };
+}
+
+function toStream(source: DraftSource): ReadableStream<DraftOrRejection> {
+  if (source instanceof ReadableStream) return source;
+  return ReadableStream.from(source as AsyncIterable<InputDraft | DraftOrRejection>)
+    .pipeThrough(
+      new TransformStream<InputDraft | DraftOrRejection, DraftOrRejection>({
+        transform: (value, controller) => controller.enqueue(toItem(value)),
+      }),
+    );
+}
+
+function fatalCodeName(err: FatalUploadError): string {
+  if (err.statusCode !== undefined) return statusCodeName(err.statusCode);
+  if (err.connectCode !== undefined) return Code[err.connectCode];
+  return "FATAL";
+}
+
+/** A dry run's stand-in for the upload stage: reports each batch that would be sent. */
+function dryRunStream(): TransformStream<BatchItem, ProgressEvent> {
+  let n = 0;
+  return new TransformStream({
+    transform(item, controller) {
+      if (item.type === "rejected") controller.enqueue({ type: "rejected", ...item.rejection });
+      else if (item.type === "skipped") controller.enqueue({ type: "skipped", ...item.skip });
+      else {
+        controller.enqueue({
+          type: "batch",
+          batch: ++n,
+          ids: item.inputs.map((l) => l.draft.id),
+          bytes: item.inputs.reduce((sum, l) => sum + l.contentBytes, 0),
+          attempts: 0,
+        });
+      }
+    },
+  });
+}
+
+/**
+ * Runs an upload over a source of drafts and returns its progress events. The last event is
+ * always `done` with the summary, also when a fatal outcome stopped the run (then
+ * `summary.fatal` says why). Cancel the stream to stop the run; the journal stays consistent.
+ *
+ * @param source The drafts: a source stage's stream, or an iterable of drafts.
+ * @param options Target, limits, journal.
+ * @returns The progress events.
+ *
+ * @example A dry run over two drafts
+ * ```ts
+ * import { runUpload } from "./run_upload.ts";
+ * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const summary = await summaryOf(runUpload([
+ *   { id: "a", kind: "text", content: { type: "raw", text: "hello" }, location: "a", concepts: [] },
+ *   { id: "b", kind: "text", content: { type: "raw", text: "world" }, location: "b", concepts: [] },
+ * ], { dryRun: true }));
+ * assertEquals(summary.batches, 1);
+ * assertEquals(summary.rejected, 0);
+ * ```
+ */
+export function runUpload(
+  source: DraftSource,
+  options: RunUploadOptions = {},
+): ReadableStream<ProgressEvent> {
+  const runId = options.runId ?? crypto.randomUUID().slice(0, 8);
+  const abort = new AbortController();
+  options.signal?.addEventListener("abort", () => abort.abort(options.signal?.reason), {
+    once: true,
+  });
+  const counts: UploadCounts = zeroCounts();
+  const started = performance.now();
+  let batches = 0;
+  let bytes = 0;
+  let journal: Journal | undefined;
+  let reader: ReadableStreamDefaultReader<ProgressEvent> | undefined;
+  let processing: UploadSummary["processing"];
+  let lastProgress = 0;
+  const interval = options.progressIntervalMs ?? 500;
+  let finished = false;
+
+  const summary = (extra: Partial<UploadSummary>): UploadSummary => {
+    const durationMs = performance.now() - started;
+    const seconds = Math.max(durationMs / 1000, 1e-6);
+    return {
+      runId,
+      dryRun: options.dryRun ?? false,
+      ...counts,
+      batches,
+      bytes,
+      durationMs: Math.round(durationMs),
+      inputsPerSecond: Math.round((counts.uploaded / seconds) * 10) / 10,
+      megabytesPerSecond: Math.round((bytes / 1e6 / seconds) * 100) / 100,
+      ...(processing ? { processing } : {}),
+      ...(journal ? { journal: journal.path } : {}),
+      ...extra,
+    };
+  };
+
+  const count = (event: ProgressEvent) => {
+    switch (event.type) {
+      case "rejected":
+        counts.rejected++;
+        break;
+      case "skipped":
+        counts.skipped++;
+        break;
+      case "batch":
+        batches++;
+        counts.uploaded += event.ids.length;
+        counts.annotations += event.annotations ?? 0;
+        bytes += event.bytes;
+        break;
+      case "failed":
+        if (event.stage === "processing") break;
+        counts.failed++;
+        if (event.stage === "annotation") counts.annotationsFailed++;
+        break;
+      case "processing":
+        processing = { succeeded: event.succeeded, failed: event.failed, pending: event.pending };
+        break;
+    }
+  };
+
+  const progressEvent = (): ProgressEvent => ({
+    type: "progress",
+    counts: { ...counts },
+    bytes,
+    elapsedMs: Math.round(performance.now() - started),
+    ...(options.total ? { total: options.total } : {}),
+  });
+
+  const finish = async (
+    controller: ReadableStreamDefaultController<ProgressEvent>,
+    extra: Partial<UploadSummary>,
+  ) => {
+    if (finished) return;
+    finished = true;
+    await journal?.close();
+    controller.enqueue(progressEvent());
+    controller.enqueue({ type: "done", summary: summary(extra) });
+    controller.close();
+  };
+
+  return new ReadableStream<ProgressEvent>({
+    async start(controller) {
+      if (options.journal) journal = await Journal.open(options.journal);
+      const done = journal?.state.uploaded ?? new Set<string>();
+      if (!options.dryRun && !options.client) {
+        throw new TypeError("runUpload needs a client unless dryRun is set");
+      }
+      await journal?.append([{
+        t: "run",
+        runId,
+        time: new Date().toISOString(),
+        target: options.target ?? (options.dryRun ? "dry run" : "Clarifai"),
+        ...(options.source ? { source: options.source } : {}),
+      }]);
+      controller.enqueue({
+        type: "start",
+        runId,
+        target: options.target ?? (options.dryRun ? "dry run" : "Clarifai"),
+        dryRun: options.dryRun ?? false,
+        ...(journal ? { journal: journal.path } : {}),
+        ...(options.total ? { total: options.total } : {}),
+        ...(done.size > 0 ? { resumed: done.size } : {}),
+      });
+
+      const resumeFilter = new TransformStream<DraftOrRejection, DraftOrRejection>({
+        transform(item, c) {
+          if (item.type === "draft" && done.has(item.draft.id)) {
+            counts.alreadyUploaded++;
+            return;
+          }
+          c.enqueue(item);
+        },
+      });
+      const limiter = options.rps === 0 ? undefined : new RateLimiter({ rps: options.rps ?? 15 });
+      let events = toStream(source)
+        .pipeThrough(new UniqueIdsStream())
+        .pipeThrough(resumeFilter)
+        .pipeThrough(new LoadStream({ concurrency: options.readConcurrency }))
+        .pipeThrough(
+          new BatchStream({ batchSize: options.batchSize, maxBatchBytes: options.maxBatchBytes }),
+        )
+        .pipeThrough(
+          options.dryRun ? dryRunStream() : new UploadStream({
+            client: options.client!,
+            userAppId: options.userAppId,
+            concurrency: options.concurrency,
+            rateLimiter: limiter,
+            retry: options.retry,
+            journal,
+            runId,
+            signal: abort.signal,
+            onRetry: () => counts.retries++,
+          }),
+          { signal: abort.signal },
+        );
+      if (options.wait && !options.dryRun) {
+        events = events.pipeThrough(
+          new ProcessingWaitStream({
+            client: options.client!,
+            userAppId: options.userAppId,
+            journal,
+            signal: abort.signal,
+          }),
+        );
+      }
+      reader = events.getReader();
+    },
+
+    async pull(controller) {
+      try {
+        const { value, done } = await reader!.read();
+        if (done) return await finish(controller, {});
+        count(value);
+        controller.enqueue(value);
+        const now = performance.now();
+        if (value.type === "batch" || now - lastProgress >= interval) {
+          lastProgress = now;
+          controller.enqueue(progressEvent());
+        }
+      } catch (err) {
+        if (err instanceof FatalUploadError) {
+          abort.abort(err);
+          await finish(controller, {
+            fatal: { code: fatalCodeName(err), message: err.message },
+          });
+          return;
+        }
+        abort.abort(err);
+        await journal?.close().catch(() => {});
+        finished = true;
+        throw err;
+      }
+    },
+
+    async cancel(reason) {
+      abort.abort(reason);
+      await reader?.cancel(reason).catch(() => {});
+      if (!finished) {
+        finished = true;
+        await journal?.close();
+      }
+    },
+  }, { highWaterMark: 16 });
+}
