@@ -178,5 +178,5 @@ function checkInteger(name: string, value: number, min: number, max: number): vo
 }
 
 function mb(bytes: number): string {
-  return `${(bytes / MIB).toFixed(1)} MB`;
+  return bytes < MIB ? `${bytes} bytes` : `${(bytes / MIB).toFixed(1)} MB`;
 }
