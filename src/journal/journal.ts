@@ -55,6 +55,8 @@ export interface JournalInputEntry {
   annotations?: number;
   /** The draft, on failure lines, so `retry` can re-send it without the source. */
   draft?: InputDraft;
+  /** On failure lines: a request carrying the input went unanswered, so the server may hold it. */
+  maybeStored?: boolean;
 }
 
 /** A line of the journal. */
@@ -64,8 +66,12 @@ export type JournalEntry = JournalRunEntry | JournalSendingEntry | JournalInputE
 export interface JournalState {
   /** IDs whose latest outcome is uploaded (or processed). */
   uploaded: Set<string>;
-  /** IDs that were ever in a request: a duplicate answer for one of these is our own resend. */
-  sent: Set<string>;
+  /**
+   * IDs that were in a request whose outcome the journal does not record (the run died or the
+   * answer was lost): the server may hold them, so a duplicate answer for one of these on a
+   * resend is our own earlier request, not somebody else's input.
+   */
+  unanswered: Set<string>;
   /** The latest failure or rejection of each input still not uploaded, keyed by ID or location. */
   failures: Map<string, JournalInputEntry>;
   /** Runs recorded. */
@@ -79,7 +85,7 @@ export interface JournalState {
 function emptyState(): JournalState {
   return {
     uploaded: new Set(),
-    sent: new Set(),
+    unanswered: new Set(),
     failures: new Map(),
     runs: [],
     badLines: 0,
@@ -97,9 +103,11 @@ function applyEntry(state: JournalState, entry: JournalEntry): void {
       state.runs.push(entry);
       return;
     case "sending":
-      for (const id of entry.ids) state.sent.add(id);
+      for (const id of entry.ids) state.unanswered.add(id);
       return;
     case "input":
+      if (entry.maybeStored) state.unanswered.add(entry.id);
+      else state.unanswered.delete(entry.id);
       if (entry.outcome === "uploaded" || entry.outcome === "processed") {
         state.uploaded.add(entry.id);
         state.failures.delete(entry.id);
@@ -139,7 +147,7 @@ function isEntry(value: unknown): value is JournalEntry {
  * );
  * const state = await readJournal(path, { repair: true });
  * assertEquals([...state.uploaded], ["a"]);
- * assertEquals([...state.sent], ["a", "b"]);
+ * assertEquals([...state.unanswered], ["b"]);
  * assertEquals(state.repaired, true);
  * await Deno.remove(path);
  * ```

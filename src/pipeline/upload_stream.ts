@@ -198,8 +198,8 @@ class BatchUploader {
   #runId: string;
   #signal?: AbortSignal;
   #onRetry?: () => void;
-  /** IDs sent in this run: a duplicate answer for one of these is our own resend. */
-  #sent = new Set<string>();
+  /** IDs the journal records as sent without an outcome: an earlier run may have stored them. */
+  #priorUnanswered: ReadonlySet<string>;
 
   constructor(options: UploadStreamOptions) {
     this.#client = options.client;
@@ -210,10 +210,7 @@ class BatchUploader {
     this.#runId = options.runId ?? crypto.randomUUID().slice(0, 8);
     this.#signal = options.signal;
     this.#onRetry = options.onRetry;
-  }
-
-  #ours(id: string): boolean {
-    return this.#sent.has(id) || (this.#journal?.state.sent.has(id) ?? false);
+    this.#priorUnanswered = new Set(options.journal?.state.unanswered ?? []);
   }
 
   /**
@@ -224,8 +221,9 @@ class BatchUploader {
   async #call<T extends { status?: Status }>(
     what: string,
     fn: (signal?: AbortSignal) => Promise<T>,
-  ): Promise<{ response: T; attempts: number }> {
+  ): Promise<{ response: T; attempts: number; unanswered: boolean }> {
     let attempts = 0;
+    let unanswered = false;
     try {
       const response = await withRetry(
         () => {
@@ -236,17 +234,21 @@ class BatchUploader {
         {
           signal: this.#signal,
           rateLimiter: this.#limiter,
-          onRetry: () => this.#onRetry?.(),
+          onRetry: (info) => {
+            // An attempt that threw may still have been applied by the server.
+            if (info.error !== undefined) unanswered = true;
+            this.#onRetry?.();
+          },
         },
       );
-      return { response, attempts };
+      return { response, attempts, unanswered };
     } catch (err) {
       if (err instanceof FatalUploadError || this.#signal?.aborted) throw err;
       if (classifyError(err) === "canceled") throw err;
       const message = err instanceof ConnectError
         ? `${Code[err.code]}: ${err.rawMessage}`
         : String((err as Error)?.message ?? err);
-      throw new RetriesExhausted(`${what} failed: ${message}`, attempts);
+      throw new RetriesExhausted(`${what} failed: ${message}`, attempts, unanswered);
     }
   }
 
@@ -274,7 +276,9 @@ class BatchUploader {
       });
 
     await this.#journal?.append([{ t: "sending", ids: batch.map((l) => l.draft.id) }]);
-    for (const l of batch) this.#sent.add(l.draft.id);
+    // IDs this batch sent in an attempt whose answer was lost: the server may hold them.
+    const maybeStored = new Set<string>();
+    const ours = (id: string) => maybeStored.has(id) || this.#priorUnanswered.has(id);
 
     for (let round = 0; pending.length > 0; round++) {
       let jobId = "";
@@ -294,10 +298,12 @@ class BatchUploader {
         });
       } catch (err) {
         if (!(err instanceof RetriesExhausted)) throw err;
+        if (err.unanswered) { for (const l of pending) maybeStored.add(l.draft.id); }
         for (const l of pending) fail(l, `gave up after ${attempts} attempts: ${err.message}`);
         break;
       }
       const { response } = result;
+      if (result.unanswered) { for (const l of pending) maybeStored.add(l.draft.id); }
       const top = classifyStatus(response.status);
       if (top === "retryable") {
         for (const l of pending) {
@@ -320,7 +326,7 @@ class BatchUploader {
           continue;
         }
         if (isDuplicateStatus(status)) {
-          if (this.#ours(l.draft.id)) toConfirm.push(l);
+          if (ours(l.draft.id)) toConfirm.push(l);
           else {
             fail(
               l,
@@ -380,6 +386,7 @@ class BatchUploader {
         reason: f.reason,
         attempts: f.attempts,
         ...(draft ? { draft } : {}),
+        ...(maybeStored.has(f.id) ? { maybeStored: true } : {}),
       });
     }
     await this.#journal?.append(lines);
@@ -503,7 +510,7 @@ class BatchUploader {
 
 /** Every attempt of a request ended in a retryable outcome. */
 class RetriesExhausted extends Error {
-  constructor(message: string, readonly attempts: number) {
+  constructor(message: string, readonly attempts: number, readonly unanswered: boolean) {
     super(message);
   }
 }

@@ -304,6 +304,13 @@ export function runUpload(
           });
           return;
         }
+        if (options.signal?.aborted) {
+          // Stopped by the caller: what was answered is journaled; the rest is resent next time.
+          abort.abort(options.signal.reason);
+          await reader?.cancel(options.signal.reason).catch(() => {});
+          await finish(controller, { cancelled: true });
+          return;
+        }
         abort.abort(err);
         await journal?.close().catch(() => {});
         finished = true;

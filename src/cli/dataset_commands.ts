@@ -1,0 +1,257 @@
+/**
+ * The CLI's dataset commands: `add-inputs` (PostDatasetInputs for inputs already uploaded) and
+ * `status` (input counts, processing state, dataset size).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { classifyStatus, statusCodeName } from "../clarifai/status_codes.ts";
+import { FatalUploadError } from "../clarifai/errors.ts";
+import type { ClarifaiClient } from "../clarifai/client.ts";
+import { openTarget } from "../upload/target.ts";
+import { ExitCode, UsageError } from "./upload_command.ts";
+
+const TARGET_OPTIONS = {
+  base: { type: "string" },
+  user: { type: "string" },
+  app: { type: "string" },
+  transport: { type: "string" },
+  "local-data": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Help of the `add-inputs` command. */
+export const ADD_INPUTS_HELP =
+  `upflow add-inputs --dataset ID (--ids A,B,… | --ids-file FILE) [options]
+
+Adds inputs that are already uploaded to a dataset (PostDatasetInputs), 128 per request.
+--ids-file reads one input ID per line.
+
+  --dataset ID           the dataset
+  --ids A,B,…            input IDs, comma-separated
+  --ids-file FILE        input IDs, one per line
+  --base, --user, --app, --transport, --local-data   the target, as for uploads
+  --json                 print the result as JSON`;
+
+/** Help of the `status` command. */
+export const STATUS_HELP = `upflow status [--dataset ID] [options]
+
+Prints the app's input counts (processed, to process, errors, processing) and, with --dataset,
+how many inputs the dataset holds.
+
+  --dataset ID           also count this dataset's inputs
+  --base, --user, --app, --transport, --local-data   the target, as for uploads
+  --json                 print the result as JSON`;
+
+/** The result of {@linkcode addInputsToDataset}. */
+export interface AddInputsResult {
+  /** Inputs added. */
+  added: number;
+  /** Inputs refused, with the reason. */
+  failed: { id: string; reason: string }[];
+}
+
+/**
+ * Adds existing inputs to a dataset with PostDatasetInputs, 128 per request. The call is not
+ * atomic on Clarifai: each input has its own status, and the refused ones are returned.
+ *
+ * @param client The client.
+ * @param datasetId The dataset.
+ * @param ids The input IDs.
+ * @returns How many were added, and which failed.
+ * @throws {FatalUploadError} On a fatal status.
+ *
+ * @example Add an uploaded input to a dataset on the embedded local API
+ * ```ts
+ * import { addInputsToDataset } from "./dataset_commands.ts";
+ * import { openTarget } from "../upload/target.ts";
+ * import { ensureDataset, uploadInputs } from "../upload/upload.ts";
+ * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const target = await openTarget({ env: null, localDataDir: await Deno.makeTempDir() });
+ * await summaryOf(uploadInputs([
+ *   { id: "n1", kind: "text", content: { type: "raw", text: "note" }, location: "n1", concepts: [] },
+ * ], { client: target.client }));
+ * await ensureDataset(target.client, "notes", true);
+ * const result = await addInputsToDataset(target.client, "notes", ["n1", "missing"]);
+ * assertEquals(result.added, 1);
+ * assertEquals(result.failed.map((f) => f.id), ["missing"]);
+ * await target.close();
+ * ```
+ */
+export async function addInputsToDataset(
+  client: ClarifaiClient,
+  datasetId: string,
+  ids: string[],
+): Promise<AddInputsResult> {
+  const result: AddInputsResult = { added: 0, failed: [] };
+  for (let i = 0; i < ids.length; i += 128) {
+    const chunk = ids.slice(i, i + 128);
+    const response = await client.postDatasetInputs({
+      userAppId: client.userAppId,
+      datasetId,
+      datasetInputs: chunk.map((id) => ({ input: { id } })),
+    });
+    const top = classifyStatus(response.status);
+    if (top === "fatal") throw FatalUploadError.fromStatus(response.status!);
+    const byId = new Map(response.datasetInputs.map((d) => [d.input?.id ?? "", d]));
+    for (const id of chunk) {
+      const status = byId.get(id)?.input?.status;
+      const kind = status && status.code !== 0 ? classifyStatus(status) : top;
+      if (kind === "success" || kind === "pending") result.added++;
+      else {
+        const s = status && status.code !== 0 ? status : response.status;
+        result.failed.push({
+          id,
+          reason: [statusCodeName(s?.code ?? 0), s?.description, s?.details].filter(Boolean)
+            .join(": "),
+        });
+      }
+    }
+  }
+  return result;
+}
+
+function parse<O extends Record<string, { type: "string" | "boolean"; short?: string }>>(
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function targetOptions(values: Record<string, string | boolean | undefined>) {
+  const transport = values.transport as string | undefined;
+  if (transport !== undefined && transport !== "grpc" && transport !== "grpc-web") {
+    throw new UsageError(`--transport must be grpc or grpc-web: got "${transport}"`);
+  }
+  return {
+    base: values.base as string | undefined,
+    userId: values.user as string | undefined,
+    appId: values.app as string | undefined,
+    transport: transport as "grpc" | "grpc-web" | undefined,
+    localDataDir: values["local-data"] as string | undefined,
+  };
+}
+
+/**
+ * Runs `upflow add-inputs`.
+ *
+ * @param args The arguments after the command.
+ * @returns The exit code.
+ */
+export async function addInputsCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    ...TARGET_OPTIONS,
+    dataset: { type: "string" },
+    ids: { type: "string" },
+    "ids-file": { type: "string" },
+  });
+  if (values.help) {
+    console.log(ADD_INPUTS_HELP);
+    return ExitCode.Ok;
+  }
+  if (!values.dataset) throw new UsageError("add-inputs needs --dataset ID");
+  let ids: string[] = [];
+  if (values.ids) ids = values.ids.split(",").map((s) => s.trim()).filter(Boolean);
+  if (values["ids-file"]) {
+    const text = await Deno.readTextFile(values["ids-file"]);
+    ids.push(...text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean));
+  }
+  if (ids.length === 0) throw new UsageError("add-inputs needs --ids or --ids-file");
+  const target = await openTarget(targetOptions(values));
+  try {
+    const result = await addInputsToDataset(target.client, values.dataset, ids);
+    if (values.json) console.log(JSON.stringify(result));
+    else {
+      console.log(`added ${result.added} of ${ids.length} inputs to dataset ${values.dataset}`);
+      for (const f of result.failed) console.log(`  not added ${f.id}: ${f.reason}`);
+    }
+    return result.failed.length ? ExitCode.SomeFailed : ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof FatalUploadError) {
+      console.error(err.message);
+      return ExitCode.Fatal;
+    }
+    throw err;
+  } finally {
+    await target.close();
+  }
+}
+
+/**
+ * Runs `upflow status`.
+ *
+ * @param args The arguments after the command.
+ * @returns The exit code.
+ */
+export async function statusCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { ...TARGET_OPTIONS, dataset: { type: "string" } });
+  if (values.help) {
+    console.log(STATUS_HELP);
+    return ExitCode.Ok;
+  }
+  const target = await openTarget(targetOptions(values));
+  try {
+    const { client } = target;
+    const count = await client.getInputCount({ userAppId: client.userAppId });
+    if (classifyStatus(count.status) === "fatal") throw FatalUploadError.fromStatus(count.status!);
+    const counts = count.counts;
+    const result: Record<string, unknown> = {
+      target: target.description,
+      processed: counts?.processed ?? 0,
+      toProcess: counts?.toProcess ?? 0,
+      processing: counts?.processing ?? 0,
+      errors: counts?.errors ?? 0,
+    };
+    if (values.dataset) {
+      let inputs = 0;
+      for (let page = 1;; page++) {
+        const listed = await client.listDatasetInputs({
+          userAppId: client.userAppId,
+          datasetId: values.dataset,
+          page,
+          perPage: 1000,
+        });
+        if (classifyStatus(listed.status) !== "success") {
+          throw new FatalUploadError(
+            `Could not list dataset "${values.dataset}": ${
+              statusCodeName(listed.status?.code ?? 0)
+            } ${listed.status?.description ?? ""}`.trim(),
+            { statusCode: listed.status?.code },
+          );
+        }
+        inputs += listed.datasetInputs.length;
+        if (listed.datasetInputs.length < 1000) break;
+      }
+      result.dataset = { id: values.dataset, inputs };
+    }
+    if (values.json) console.log(JSON.stringify(result));
+    else {
+      console.log(`target      ${result.target}`);
+      console.log(`processed   ${result.processed}`);
+      console.log(`to process  ${result.toProcess}`);
+      console.log(`processing  ${result.processing}`);
+      console.log(`errors      ${result.errors}`);
+      if (values.dataset) console.log(`dataset     ${values.dataset}: ${inputsOf(result)} inputs`);
+    }
+    return ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof FatalUploadError) {
+      console.error(err.message);
+      return ExitCode.Fatal;
+    }
+    throw err;
+  } finally {
+    await target.close();
+  }
+}
+
+function inputsOf(result: Record<string, unknown>): number {
+  return (result.dataset as { inputs: number }).inputs;
+}

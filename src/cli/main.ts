@@ -1,0 +1,80 @@
+/**
+ * The upflow command line: `deno task upflow <command> …`.
+ *
+ * @module
+ */
+import { addInputsCommand, statusCommand } from "./dataset_commands.ts";
+import { csvCommand, ExitCode, folderCommand, retryCommand, UsageError } from "./upload_command.ts";
+
+/** Help of the CLI as a whole. */
+export const MAIN_HELP = `upflow: upload folders and CSV files into Clarifai datasets
+
+Usage: deno task upflow <command> [options]
+
+Commands:
+  folder PATH        upload a folder of images, text, video and audio
+  csv FILE           upload a CSV (inputid,input,concepts,metadata,geopoints)
+  retry JOURNAL      re-send the inputs that failed in a journal
+  add-inputs         add uploaded inputs to a dataset
+  status             input counts of the app (and a dataset)
+  local              run the local Clarifai-compatible API
+
+With no CLARIFAI_PAT in the environment, uploads go to the embedded local API
+(data in .upflow/local). 'deno task upflow <command> --help' tells more.
+
+Exit codes: 0 all uploaded, 1 some inputs rejected or failed (see the journal),
+2 bad usage, 3 fatal (credentials, quota, missing dataset), 130 interrupted.`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  folder: folderCommand,
+  csv: csvCommand,
+  retry: retryCommand,
+  "add-inputs": addInputsCommand,
+  status: statusCommand,
+  local: async (args) => {
+    const { runLocalCommand } = await import("../../server/local/main.ts");
+    return await runLocalCommand(args);
+  },
+};
+
+/**
+ * Runs the CLI with `args` and returns the exit code (it does not exit).
+ *
+ * @param args The command line after the program name.
+ * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts
+ * import { main } from "./main.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(await main(["no-such-command"]), 2);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(MAIN_HELP);
+    return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`upflow: unknown command "${command}"\n\n${MAIN_HELP}`);
+    return ExitCode.Usage;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`upflow ${command}: ${err.message}\n(see: deno task upflow ${command} --help)`);
+      return ExitCode.Usage;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
