@@ -9,7 +9,14 @@
  */
 
 import { create } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  type Client,
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type UserAppIDSet, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
@@ -141,6 +148,24 @@ export function clarifaiBaseUrl(base: string | URL): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
+/**
+ * Wraps fetch so that a request that never reached the server (refused, reset, DNS failure:
+ * fetch rejects with a TypeError) fails with Connect's `Unavailable`, as the HTTP/2 transport
+ * reports it, instead of `Unknown`; an aborted request keeps its own error.
+ */
+function unavailableOnNetworkError(fetchFn: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    try {
+      return await fetchFn(input, init);
+    } catch (error) {
+      if (error instanceof TypeError && !init?.signal?.aborted) {
+        throw new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+      }
+      throw error;
+    }
+  };
+}
+
 function authInterceptor(pat: Secret): Interceptor {
   return (next) => (req) => {
     req.header.set("authorization", `Key ${pat.reveal()}`);
@@ -266,7 +291,7 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
       useBinaryFormat: true,
       interceptors,
       defaultTimeoutMs: timeoutMs,
-      fetch: options.fetch,
+      fetch: unavailableOnNetworkError(options.fetch ?? ((input, init) => fetch(input, init))),
     });
   } else {
     const sessionManager = new Http2SessionManager(base);
