@@ -1,0 +1,142 @@
+/**
+ * The local API's background processing: inputs are stored `INPUT_PENDING` and a timer moves
+ * them to `INPUT_SUCCESS` or `INPUT_FAILED`, sniffing content bytes by their magic numbers (an
+ * image that is not an image fails) and applying the `fail-input` fault. URL inputs are not
+ * fetched (there is no network) and succeed.
+ *
+ * @module
+ */
+import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts";
+import type { FaultInjector } from "./faults.ts";
+import { localStatus } from "./local_status.ts";
+import { type ContentKind, contentMismatchReason } from "./sniff_content.ts";
+import type { LocalStore } from "./store.ts";
+
+/** Options of {@linkcode InputProcessor}. */
+export interface InputProcessorOptions {
+  /** Milliseconds between storing inputs and processing them (default 0). */
+  delayMs?: number;
+  /** Inputs processed per transaction (default 512). */
+  batchSize?: number;
+}
+
+/**
+ * Processes pending inputs in the background, in batches, one transaction per batch.
+ *
+ * @example Process a stored input
+ * ```ts
+ * import { InputProcessor } from "./input_processor.ts";
+ * import { LocalStore } from "./store.ts";
+ * import { FaultInjector } from "./faults.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const store = new LocalStore(":memory:");
+ * const app = store.appKey("me", "demo");
+ * store.putBlob("h", new TextEncoder().encode("not an image"));
+ * store.insertInput({
+ *   app, id: "a", kind: "image", data: new Uint8Array(), contentHash: "h", contentSize: 12,
+ *   statusCode: 30001, statusDescription: "Download pending", statusDetails: "",
+ *   createdAt: 1, modifiedAt: 1, jobId: "j",
+ * });
+ * const processor = new InputProcessor(store, new FaultInjector());
+ * processor.kick();
+ * await processor.idle();
+ * assertEquals(store.getInput(app, "a")?.statusCode, 30002);
+ * processor.close();
+ * store.close();
+ * ```
+ */
+export class InputProcessor {
+  #store: LocalStore;
+  #faults: FaultInjector;
+  #delayMs: number;
+  #batchSize: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #waiters: (() => void)[] = [];
+
+  /**
+   * Creates a processor; call {@linkcode InputProcessor.prototype.kick} to start it.
+   *
+   * @param store The store.
+   * @param faults The fault injector (`fail-input`).
+   * @param options Delay and batch size.
+   */
+  constructor(store: LocalStore, faults: FaultInjector, options: InputProcessorOptions = {}) {
+    const { delayMs = 0, batchSize = 512 } = options;
+    if (!(Number.isFinite(delayMs) && delayMs >= 0)) {
+      throw new RangeError(
+        `Cannot create InputProcessor: delayMs must be a number of at least 0: current value is ${delayMs}`,
+      );
+    }
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
+      throw new RangeError(
+        `Cannot create InputProcessor: batchSize must be a positive integer: current value is ${batchSize}`,
+      );
+    }
+    this.#store = store;
+    this.#faults = faults;
+    this.#delayMs = delayMs;
+    this.#batchSize = batchSize;
+  }
+
+  /** Schedules a run (if none is scheduled) after the configured delay. */
+  kick(): void {
+    if (this.#closed || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => this.#run(), this.#delayMs);
+  }
+
+  /**
+   * Resolves when no input is pending (immediately when none is).
+   *
+   * @returns A promise.
+   */
+  idle(): Promise<void> {
+    if (this.#timer === undefined && this.#store.pendingInputs(1).length === 0) {
+      return Promise.resolve();
+    }
+    this.kick();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Stops processing; pending inputs stay pending (they are processed after a restart). */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+
+  #run(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const batch = this.#store.pendingInputs(this.#batchSize);
+    if (batch.length > 0) {
+      const now = Date.now();
+      const ok = localStatus(StatusCode.INPUT_SUCCESS);
+      const failed = localStatus(StatusCode.INPUT_FAILED);
+      this.#store.transaction(() => {
+        for (const input of batch) {
+          let reason: string | undefined;
+          if (input.contentHash !== null) {
+            const head = this.#store.blobHead(input.contentHash, 16) ?? new Uint8Array();
+            reason = contentMismatchReason(input.kind as ContentKind, head);
+          }
+          if (reason === undefined && this.#faults.takeFailInput()) {
+            reason = "processing failed (fail-input fault)";
+          }
+          if (reason === undefined) {
+            this.#store.setInputStatus(input.seq, ok.code, ok.description, "", now);
+          } else {
+            this.#store.setInputStatus(input.seq, failed.code, failed.description, reason, now);
+          }
+        }
+      });
+    }
+    if (batch.length === this.#batchSize) {
+      this.#timer = setTimeout(() => this.#run(), 0);
+    } else {
+      for (const resolve of this.#waiters.splice(0)) resolve();
+    }
+  }
+}
