@@ -6,6 +6,8 @@ import {
   type RateLimiterOptions,
 } from "../../src/clarifai/rate_limiter.ts";
 
+const NONE = { permissions: "none" } as const;
+
 /** A clock whose sleep advances time at once, recording each start time. */
 class FakeClock implements Clock {
   time = 0;
@@ -28,7 +30,7 @@ async function startTimes(limiter: RateLimiter, clock: FakeClock, n: number): Pr
   return times;
 }
 
-Deno.test("RateLimiter rejects bad options", async (t) => {
+Deno.test("RateLimiter rejects bad options", NONE, async (t) => {
   const cases: [string, RateLimiterOptions, string][] = [
     [
       "rps 0",
@@ -61,25 +63,25 @@ Deno.test("RateLimiter rejects bad options", async (t) => {
   }
 });
 
-Deno.test("RateLimiter defaults to Clarifai's 15 requests per second", () => {
+Deno.test("RateLimiter defaults to Clarifai's 15 requests per second", NONE, () => {
   const limiter = new RateLimiter();
   assertEquals(limiter.rate, 15);
   assertEquals(limiter.maxRate, 15);
 });
 
-Deno.test("acquire() paces requests at the configured rate", async () => {
+Deno.test("acquire() paces requests at the configured rate", NONE, async () => {
   const clock = new FakeClock();
   const limiter = new RateLimiter({ rps: 10, clock });
   assertEquals(await startTimes(limiter, clock, 5), [0, 100, 200, 300, 400]);
 });
 
-Deno.test("acquire() lets a burst start back to back", async () => {
+Deno.test("acquire() lets a burst start back to back", NONE, async () => {
   const clock = new FakeClock();
   const limiter = new RateLimiter({ rps: 10, burst: 3, clock });
   assertEquals(await startTimes(limiter, clock, 6), [0, 0, 0, 100, 200, 300]);
 });
 
-Deno.test("acquire() does not wait after an idle period", async () => {
+Deno.test("acquire() does not wait after an idle period", NONE, async () => {
   const clock = new FakeClock();
   const limiter = new RateLimiter({ rps: 10, clock });
   await startTimes(limiter, clock, 3);
@@ -87,7 +89,7 @@ Deno.test("acquire() does not wait after an idle period", async () => {
   assertEquals(await startTimes(limiter, clock, 2), [10_000, 10_100]);
 });
 
-Deno.test("concurrent acquire() calls are spaced, in call order", async () => {
+Deno.test("concurrent acquire() calls are spaced, in call order", NONE, async () => {
   const clock = new FakeClock();
   const waits: number[] = [];
   clock.sleep = (ms) => {
@@ -99,7 +101,7 @@ Deno.test("concurrent acquire() calls are spaced, in call order", async () => {
   assertEquals(waits, [250, 500]);
 });
 
-Deno.test("onThrottled() halves the rate, once per cooldown, down to the floor", async () => {
+Deno.test("onThrottled() halves the rate, once per cooldown, down to the floor", NONE, async () => {
   const clock = new FakeClock();
   const limiter = new RateLimiter({ rps: 16, minRps: 1, cooldownMs: 1000, clock });
   limiter.onThrottled();
@@ -123,14 +125,18 @@ Deno.test("onThrottled() halves the rate, once per cooldown, down to the floor",
   assertEquals(times.map((t) => t - start), [0, 1000, 2000]);
 });
 
-Deno.test("onThrottled() with a Retry-After hint holds every request until it passes", async () => {
-  const clock = new FakeClock();
-  const limiter = new RateLimiter({ rps: 10, clock });
-  limiter.onThrottled(2000);
-  assertEquals(await startTimes(limiter, clock, 2), [2000, 2200]);
-});
+Deno.test(
+  "onThrottled() with a Retry-After hint holds every request until it passes",
+  NONE,
+  async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ rps: 10, clock });
+    limiter.onThrottled(2000);
+    assertEquals(await startTimes(limiter, clock, 2), [2000, 2200]);
+  },
+);
 
-Deno.test("onSuccess() recovers additively up to the configured rate", () => {
+Deno.test("onSuccess() recovers additively up to the configured rate", NONE, () => {
   const clock = new FakeClock();
   const limiter = new RateLimiter({ rps: 15, cooldownMs: 0, clock });
   limiter.onThrottled();
@@ -156,7 +162,7 @@ Deno.test("onSuccess() recovers additively up to the configured rate", () => {
   assertEquals(limiter.rate, 15);
 });
 
-Deno.test("acquire() rejects when the signal aborts", async () => {
+Deno.test("acquire() rejects when the signal aborts", NONE, async () => {
   const limiter = new RateLimiter({ rps: 1 });
   await limiter.acquire();
   const controller = new AbortController();
@@ -170,7 +176,7 @@ Deno.test("acquire() rejects when the signal aborts", async () => {
   );
 });
 
-Deno.test("abortableSleep() waits, and clears its timer on abort", async () => {
+Deno.test("abortableSleep() waits, and clears its timer on abort", NONE, async () => {
   const start = performance.now();
   await abortableSleep(20);
   if (performance.now() - start < 15) throw new Error("did not wait");

@@ -20,6 +20,8 @@ import {
 import { FatalUploadError } from "../../src/clarifai/errors.ts";
 import { RateLimiter } from "../../src/clarifai/rate_limiter.ts";
 
+const NONE = { permissions: "none" } as const;
+
 /** A small deterministic PRNG (mulberry32) for distribution checks. */
 function seeded(seed: number): () => number {
   let a = seed >>> 0;
@@ -45,7 +47,7 @@ function recordingPolicy(options: RetryPolicyOptions = {}) {
   return { policy, waits };
 }
 
-Deno.test("RetryPolicy rejects bad options", async (t) => {
+Deno.test("RetryPolicy rejects bad options", NONE, async (t) => {
   const cases: [string, RetryPolicyOptions, string][] = [
     [
       "maxAttempts 0",
@@ -75,7 +77,7 @@ Deno.test("RetryPolicy rejects bad options", async (t) => {
   }
 });
 
-Deno.test("backoff ceilings double from the base up to the cap", async (t) => {
+Deno.test("backoff ceilings double from the base up to the cap", NONE, async (t) => {
   const policy = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 5000 });
   const expected = [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000];
   for (const [retry, ceiling] of expected.entries()) {
@@ -83,7 +85,7 @@ Deno.test("backoff ceilings double from the base up to the cap", async (t) => {
   }
 });
 
-Deno.test("full jitter stays within [0, ceiling) and spreads uniformly", async (t) => {
+Deno.test("full jitter stays within [0, ceiling) and spreads uniformly", NONE, async (t) => {
   for (const retry of [0, 3, 8]) {
     await t.step(`retry ${retry}`, () => {
       const policy = new RetryPolicy({
@@ -114,14 +116,14 @@ Deno.test("full jitter stays within [0, ceiling) and spreads uniformly", async (
   });
 });
 
-Deno.test("Retry-After is a lower bound of the delay", () => {
+Deno.test("Retry-After is a lower bound of the delay", NONE, () => {
   const policy = new RetryPolicy({ baseDelayMs: 1000, random: () => 0.5 });
   assertEquals(policy.delayMs(0, 100), 500);
   assertEquals(policy.delayMs(0, 2500), 2500);
   assertEquals(policy.delayMs(0, undefined), 500);
 });
 
-Deno.test("parseRetryAfter() reads seconds and HTTP dates", async (t) => {
+Deno.test("parseRetryAfter() reads seconds and HTTP dates", NONE, async (t) => {
   const now = Date.parse("2025-06-01T12:00:00Z");
   const cases: [string, string | null | undefined, number | undefined][] = [
     ["integer seconds", "7", 7000],
@@ -141,7 +143,7 @@ Deno.test("parseRetryAfter() reads seconds and HTTP dates", async (t) => {
   }
 });
 
-Deno.test("retryAfterOf() reads the header kept in a ConnectError's metadata", () => {
+Deno.test("retryAfterOf() reads the header kept in a ConnectError's metadata", NONE, () => {
   assertEquals(
     retryAfterOf(new ConnectError("HTTP 503", Code.Unavailable, { "Retry-After": "4" })),
     4000,
@@ -149,46 +151,54 @@ Deno.test("retryAfterOf() reads the header kept in a ConnectError's metadata", (
   assertEquals(retryAfterOf(new ConnectError("HTTP 503", Code.Unavailable)), undefined);
 });
 
-Deno.test("withRetry() retries thrown retryable errors, then returns the success", async () => {
-  const { policy, waits } = recordingPolicy({ baseDelayMs: 100 });
-  const retries: RetryInfo[] = [];
-  let calls = 0;
-  const result = await withRetry(
-    (attempt) => {
-      calls++;
-      assertEquals(attempt, calls);
-      if (attempt < 3) return Promise.reject(new ConnectError("down", Code.Unavailable));
-      return Promise.resolve({ status: { code: StatusCode.SUCCESS } });
-    },
-    policy,
-    { onRetry: (info) => retries.push(info) },
-  );
-  assertEquals(result.status.code, StatusCode.SUCCESS);
-  assertEquals(calls, 3);
-  assertEquals(waits, [50, 100]);
-  assertEquals(retries.map((r) => [r.attempt, r.delayMs]), [[1, 50], [2, 100]]);
-  assert(retries[0].error instanceof ConnectError);
-});
+Deno.test(
+  "withRetry() retries thrown retryable errors, then returns the success",
+  NONE,
+  async () => {
+    const { policy, waits } = recordingPolicy({ baseDelayMs: 100 });
+    const retries: RetryInfo[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      (attempt) => {
+        calls++;
+        assertEquals(attempt, calls);
+        if (attempt < 3) return Promise.reject(new ConnectError("down", Code.Unavailable));
+        return Promise.resolve({ status: { code: StatusCode.SUCCESS } });
+      },
+      policy,
+      { onRetry: (info) => retries.push(info) },
+    );
+    assertEquals(result.status.code, StatusCode.SUCCESS);
+    assertEquals(calls, 3);
+    assertEquals(waits, [50, 100]);
+    assertEquals(retries.map((r) => [r.attempt, r.delayMs]), [[1, 50], [2, 100]]);
+    assert(retries[0].error instanceof ConnectError);
+  },
+);
 
-Deno.test("withRetry() retries retryable in-body codes and returns the last response when attempts run out", async () => {
-  const { policy, waits } = recordingPolicy({ maxAttempts: 3, baseDelayMs: 10 });
-  const retries: RetryInfo[] = [];
-  let calls = 0;
-  const result = await withRetry(
-    () => {
-      calls++;
-      return Promise.resolve({ status: { code: StatusCode.TRY_AGAIN, details: `try ${calls}` } });
-    },
-    policy,
-    { onRetry: (info) => retries.push(info) },
-  );
-  assertEquals(calls, 3);
-  assertEquals(result.status.details, "try 3");
-  assertEquals(waits.length, 2);
-  assertEquals(retries.map((r) => r.status?.code), [StatusCode.TRY_AGAIN, StatusCode.TRY_AGAIN]);
-});
+Deno.test(
+  "withRetry() retries retryable in-body codes and returns the last response when attempts run out",
+  NONE,
+  async () => {
+    const { policy, waits } = recordingPolicy({ maxAttempts: 3, baseDelayMs: 10 });
+    const retries: RetryInfo[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      () => {
+        calls++;
+        return Promise.resolve({ status: { code: StatusCode.TRY_AGAIN, details: `try ${calls}` } });
+      },
+      policy,
+      { onRetry: (info) => retries.push(info) },
+    );
+    assertEquals(calls, 3);
+    assertEquals(result.status.details, "try 3");
+    assertEquals(waits.length, 2);
+    assertEquals(retries.map((r) => r.status?.code), [StatusCode.TRY_AGAIN, StatusCode.TRY_AGAIN]);
+  },
+);
 
-Deno.test("withRetry() rethrows the last retryable error when attempts run out", async () => {
+Deno.test("withRetry() rethrows the last retryable error when attempts run out", NONE, async () => {
   const { policy } = recordingPolicy({ maxAttempts: 2 });
   let calls = 0;
   const error = await assertRejects(() =>
@@ -200,98 +210,110 @@ Deno.test("withRetry() rethrows the last retryable error when attempts run out",
   assertEquals(error.rawMessage, "down 2");
 });
 
-Deno.test("withRetry() does not retry fatal outcomes and throws FatalUploadError", async (t) => {
-  await t.step("fatal in-body code", async () => {
-    const { policy, waits } = recordingPolicy();
-    let calls = 0;
-    const error = await assertRejects(() =>
-      withRetry(() => {
-        calls++;
-        return Promise.resolve({ status: { code: StatusCode.CONN_KEY_INVALID, details: "bad" } });
-      }, policy), FatalUploadError);
-    assertEquals(calls, 1);
-    assertEquals(waits, []);
-    assertEquals(error.statusCode, StatusCode.CONN_KEY_INVALID);
-  });
-  await t.step("Unauthenticated", async () => {
-    const { policy } = recordingPolicy();
-    let calls = 0;
-    const error = await assertRejects(() =>
-      withRetry(() => {
-        calls++;
-        return Promise.reject(new ConnectError("no", Code.Unauthenticated));
-      }, policy), FatalUploadError);
-    assertEquals(calls, 1);
-    assertEquals(error.connectCode, Code.Unauthenticated);
-  });
-});
-
-Deno.test("withRetry() returns other responses and throws other errors at once", async (t) => {
-  const cases: [string, StatusCode][] = [
-    ["SUCCESS", StatusCode.SUCCESS],
-    ["MIXED_STATUS", StatusCode.MIXED_STATUS],
-    ["FAILURE", StatusCode.FAILURE],
-    ["RPC_MAX_MESSAGE_SIZE_EXCEEDED", StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED],
-  ];
-  for (const [name, code] of cases) {
-    await t.step(name, async () => {
+Deno.test(
+  "withRetry() does not retry fatal outcomes and throws FatalUploadError",
+  NONE,
+  async (t) => {
+    await t.step("fatal in-body code", async () => {
+      const { policy, waits } = recordingPolicy();
+      let calls = 0;
+      const error = await assertRejects(() =>
+        withRetry(() => {
+          calls++;
+          return Promise.resolve({ status: { code: StatusCode.CONN_KEY_INVALID, details: "bad" } });
+        }, policy), FatalUploadError);
+      assertEquals(calls, 1);
+      assertEquals(waits, []);
+      assertEquals(error.statusCode, StatusCode.CONN_KEY_INVALID);
+    });
+    await t.step("Unauthenticated", async () => {
       const { policy } = recordingPolicy();
       let calls = 0;
-      const result = await withRetry(() => {
-        calls++;
-        return Promise.resolve({ status: { code } });
-      }, policy);
+      const error = await assertRejects(() =>
+        withRetry(() => {
+          calls++;
+          return Promise.reject(new ConnectError("no", Code.Unauthenticated));
+        }, policy), FatalUploadError);
       assertEquals(calls, 1);
-      assertEquals(result.status.code, code);
+      assertEquals(error.connectCode, Code.Unauthenticated);
     });
-  }
-  await t.step("InvalidArgument error", async () => {
-    const { policy } = recordingPolicy();
-    let calls = 0;
-    await assertRejects(() =>
-      withRetry(() => {
-        calls++;
-        return Promise.reject(new ConnectError("bad", Code.InvalidArgument));
-      }, policy), ConnectError);
-    assertEquals(calls, 1);
-  });
-  await t.step("a response without status", async () => {
-    const result = await withRetry(() => Promise.resolve(42), recordingPolicy().policy);
-    assertEquals(result, 42);
-  });
-});
+  },
+);
 
-Deno.test("withRetry() honours Retry-After and gives up on hints longer than the limit", async (t) => {
-  await t.step("a short hint sets the wait", async () => {
-    const { policy, waits } = recordingPolicy({ baseDelayMs: 100 });
-    let calls = 0;
-    await withRetry(() => {
-      calls++;
-      if (calls === 1) {
-        return Promise.reject(
-          new ConnectError("HTTP 429", Code.Unavailable, { "retry-after": "3" }),
-        );
-      }
-      return Promise.resolve("ok");
-    }, policy);
-    assertEquals(waits, [3000]);
-  });
-  await t.step("a hint past maxRetryAfterMs ends the retries", async () => {
-    const { policy, waits } = recordingPolicy({ maxRetryAfterMs: 10_000 });
-    let calls = 0;
-    await assertRejects(() =>
-      withRetry(() => {
-        calls++;
-        return Promise.reject(
-          new ConnectError("HTTP 429", Code.Unavailable, { "retry-after": "3600" }),
-        );
-      }, policy), ConnectError);
-    assertEquals(calls, 1);
-    assertEquals(waits, []);
-  });
-});
+Deno.test(
+  "withRetry() returns other responses and throws other errors at once",
+  NONE,
+  async (t) => {
+    const cases: [string, StatusCode][] = [
+      ["SUCCESS", StatusCode.SUCCESS],
+      ["MIXED_STATUS", StatusCode.MIXED_STATUS],
+      ["FAILURE", StatusCode.FAILURE],
+      ["RPC_MAX_MESSAGE_SIZE_EXCEEDED", StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED],
+    ];
+    for (const [name, code] of cases) {
+      await t.step(name, async () => {
+        const { policy } = recordingPolicy();
+        let calls = 0;
+        const result = await withRetry(() => {
+          calls++;
+          return Promise.resolve({ status: { code } });
+        }, policy);
+        assertEquals(calls, 1);
+        assertEquals(result.status.code, code);
+      });
+    }
+    await t.step("InvalidArgument error", async () => {
+      const { policy } = recordingPolicy();
+      let calls = 0;
+      await assertRejects(() =>
+        withRetry(() => {
+          calls++;
+          return Promise.reject(new ConnectError("bad", Code.InvalidArgument));
+        }, policy), ConnectError);
+      assertEquals(calls, 1);
+    });
+    await t.step("a response without status", async () => {
+      const result = await withRetry(() => Promise.resolve(42), recordingPolicy().policy);
+      assertEquals(result, 42);
+    });
+  },
+);
 
-Deno.test("withRetry() stops waiting when the signal aborts", async () => {
+Deno.test(
+  "withRetry() honours Retry-After and gives up on hints longer than the limit",
+  NONE,
+  async (t) => {
+    await t.step("a short hint sets the wait", async () => {
+      const { policy, waits } = recordingPolicy({ baseDelayMs: 100 });
+      let calls = 0;
+      await withRetry(() => {
+        calls++;
+        if (calls === 1) {
+          return Promise.reject(
+            new ConnectError("HTTP 429", Code.Unavailable, { "retry-after": "3" }),
+          );
+        }
+        return Promise.resolve("ok");
+      }, policy);
+      assertEquals(waits, [3000]);
+    });
+    await t.step("a hint past maxRetryAfterMs ends the retries", async () => {
+      const { policy, waits } = recordingPolicy({ maxRetryAfterMs: 10_000 });
+      let calls = 0;
+      await assertRejects(() =>
+        withRetry(() => {
+          calls++;
+          return Promise.reject(
+            new ConnectError("HTTP 429", Code.Unavailable, { "retry-after": "3600" }),
+          );
+        }, policy), ConnectError);
+      assertEquals(calls, 1);
+      assertEquals(waits, []);
+    });
+  },
+);
+
+Deno.test("withRetry() stops waiting when the signal aborts", NONE, async () => {
   const controller = new AbortController();
   const policy = new RetryPolicy({ baseDelayMs: 60_000, random: () => 0.9 });
   let calls = 0;
@@ -310,37 +332,41 @@ Deno.test("withRetry() stops waiting when the signal aborts", async () => {
   assertEquals(calls, 1);
 });
 
-Deno.test("withRetry() paces attempts through a rate limiter and tells it about throttling", async () => {
-  let now = 0;
-  const clock = {
-    now: () => now,
-    sleep: (ms: number) => {
-      now += ms;
-      return Promise.resolve();
-    },
-  };
-  const limiter = new RateLimiter({ rps: 10, clock });
-  const { policy } = recordingPolicy({ baseDelayMs: 0 });
-  const answers = [StatusCode.CONN_THROTTLED, StatusCode.SUCCESS];
-  let calls = 0;
-  const result = await withRetry(
-    () => Promise.resolve({ status: { code: answers[calls++] } }),
-    policy,
-    { rateLimiter: limiter },
-  );
-  assertEquals(result.status.code, StatusCode.SUCCESS);
-  // Halved to 5 rps by the throttled answer, then one success adds 1/5.
-  assertAlmostEquals(limiter.rate, 5.2, 1e-9);
-  // The second attempt waited for its slot at 10 rps (reserved before the halving).
-  assertEquals(now, 100);
-
-  const before = limiter.rate;
-  await assertRejects(() =>
-    withRetry(
-      () => Promise.reject(new ConnectError("slow down", Code.ResourceExhausted)),
-      new RetryPolicy({ maxAttempts: 1 }),
+Deno.test(
+  "withRetry() paces attempts through a rate limiter and tells it about throttling",
+  NONE,
+  async () => {
+    let now = 0;
+    const clock = {
+      now: () => now,
+      sleep: (ms: number) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    };
+    const limiter = new RateLimiter({ rps: 10, clock });
+    const { policy } = recordingPolicy({ baseDelayMs: 0 });
+    const answers = [StatusCode.CONN_THROTTLED, StatusCode.SUCCESS];
+    let calls = 0;
+    const result = await withRetry(
+      () => Promise.resolve({ status: { code: answers[calls++] } }),
+      policy,
       { rateLimiter: limiter },
-    ), ConnectError);
-  assertLessOrEqual(limiter.rate, before);
-  assertGreater(limiter.rate, 0);
-});
+    );
+    assertEquals(result.status.code, StatusCode.SUCCESS);
+    // Halved to 5 rps by the throttled answer, then one success adds 1/5.
+    assertAlmostEquals(limiter.rate, 5.2, 1e-9);
+    // The second attempt waited for its slot at 10 rps (reserved before the halving).
+    assertEquals(now, 100);
+
+    const before = limiter.rate;
+    await assertRejects(() =>
+      withRetry(
+        () => Promise.reject(new ConnectError("slow down", Code.ResourceExhausted)),
+        new RetryPolicy({ maxAttempts: 1 }),
+        { rateLimiter: limiter },
+      ), ConnectError);
+    assertLessOrEqual(limiter.rate, before);
+    assertGreater(limiter.rate, 0);
+  },
+);

@@ -16,6 +16,8 @@ import {
 } from "../../src/clarifai/status_codes.ts";
 import { FatalUploadError } from "../../src/clarifai/errors.ts";
 
+const NONE = { permissions: "none" } as const;
+
 const TABLE: [StatusCode | number, StatusClass][] = [
   [StatusCode.SUCCESS, "success"],
   [StatusCode.INPUT_SUCCESS, "success"],
@@ -67,7 +69,7 @@ const TABLE: [StatusCode | number, StatusClass][] = [
   [54321, "failure"],
 ];
 
-Deno.test("classifyStatusCode() classifies every code", async (t) => {
+Deno.test("classifyStatusCode() classifies every code", NONE, async (t) => {
   for (const [code, expected] of TABLE) {
     await t.step(`${statusCodeName(code)} (${code}) is ${expected}`, () => {
       assertEquals(classifyStatusCode(code), expected);
@@ -76,7 +78,7 @@ Deno.test("classifyStatusCode() classifies every code", async (t) => {
   }
 });
 
-Deno.test("fatalStatusMessage() has a sentence for exactly the fatal codes", async (t) => {
+Deno.test("fatalStatusMessage() has a sentence for exactly the fatal codes", NONE, async (t) => {
   for (const [code, expected] of TABLE) {
     await t.step(statusCodeName(code), () => {
       const message = fatalStatusMessage(code);
@@ -91,7 +93,7 @@ Deno.test("fatalStatusMessage() has a sentence for exactly the fatal codes", asy
   }
 });
 
-Deno.test("duplicates are recognised by code and by details text", async (t) => {
+Deno.test("duplicates are recognised by code and by details text", NONE, async (t) => {
   const cases: [string, { code: number; details?: string } | undefined, boolean][] = [
     ["INPUT_DUPLICATE", { code: StatusCode.INPUT_DUPLICATE }, true],
     [
@@ -116,11 +118,11 @@ Deno.test("duplicates are recognised by code and by details text", async (t) => 
   }
 });
 
-Deno.test("classifyStatus() of a missing status is a failure", () => {
+Deno.test("classifyStatus() of a missing status is a failure", NONE, () => {
   assertEquals(classifyStatus(undefined), "failure");
 });
 
-Deno.test("classifyError() classifies transport errors", async (t) => {
+Deno.test("classifyError() classifies transport errors", NONE, async (t) => {
   const cases: [string, unknown, ErrorClass][] = [
     ["Unavailable", new ConnectError("down", Code.Unavailable), "retryable"],
     ["DeadlineExceeded", new ConnectError("slow", Code.DeadlineExceeded), "retryable"],
@@ -146,13 +148,13 @@ Deno.test("classifyError() classifies transport errors", async (t) => {
   }
 });
 
-Deno.test("httpStatusOfError() reads Connect's HTTP status errors only", () => {
+Deno.test("httpStatusOfError() reads Connect's HTTP status errors only", NONE, () => {
   assertEquals(httpStatusOfError(new ConnectError("HTTP 503", Code.Unavailable)), 503);
   assertEquals(httpStatusOfError(new ConnectError("HTTP 5031", Code.Unavailable)), undefined);
   assertEquals(httpStatusOfError(new Error("HTTP 503")), undefined);
 });
 
-Deno.test("isThrottled() recognises slow-down outcomes", async (t) => {
+Deno.test("isThrottled() recognises slow-down outcomes", NONE, async (t) => {
   const cases: [string, unknown, boolean][] = [
     ["CONN_THROTTLED", { code: StatusCode.CONN_THROTTLED }, true],
     ["CONN_EXCEED_HOURLY_LIMIT", { code: StatusCode.CONN_EXCEED_HOURLY_LIMIT }, true],
@@ -167,18 +169,18 @@ Deno.test("isThrottled() recognises slow-down outcomes", async (t) => {
   }
 });
 
-Deno.test("fatal transport errors have sentences", () => {
+Deno.test("fatal transport errors have sentences", NONE, () => {
   assert(fatalErrorMessage(Code.Unauthenticated)?.includes("CLARIFAI_PAT"));
   assert(fatalErrorMessage(Code.PermissionDenied)?.includes("CLARIFAI_PAT"));
   assertEquals(fatalErrorMessage(Code.Internal), undefined);
 });
 
-Deno.test("statusCodeName() prefers current names over deprecated aliases", () => {
+Deno.test("statusCodeName() prefers current names over deprecated aliases", NONE, () => {
   assertEquals(statusCodeName(StatusCode.INPUT_PENDING), "INPUT_PENDING");
   assertEquals(statusCodeName(StatusCode.INPUT_FAILED), "INPUT_FAILED");
 });
 
-Deno.test("FatalUploadError carries codes, details and cause", () => {
+Deno.test("FatalUploadError carries codes, details and cause", NONE, () => {
   const fromStatus = FatalUploadError.fromStatus({
     code: StatusCode.CONN_INSUFFICIENT_SCOPES,
     details: "missing scope Inputs:Add",
