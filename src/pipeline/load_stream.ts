@@ -9,6 +9,7 @@ import { oversizeReason } from "../inputs/validate.ts";
 import { toInput } from "../inputs/to_input.ts";
 import { encodedInputSize } from "./encoded_size.ts";
 import type { LoadedItem } from "./loaded_input.ts";
+import { readWholeFile } from "./read_whole_file.ts";
 
 /** What {@linkcode LoadStreamOptions.stat} returns about a path. */
 export interface FileStat {
@@ -23,8 +24,9 @@ export interface LoadStreamOptions {
   /** How many files may be read at once, 1 to 64; default 4. */
   concurrency?: number;
   /**
-   * Reads a whole file; default `Deno.readFile`. The signal aborts when the stream is cancelled.
-   * Tests inject their own to observe reads.
+   * Reads a whole file; default {@linkcode readWholeFile} (open, `stat`, read into one buffer of
+   * that size). The signal aborts when the stream is cancelled. Tests inject their own to observe
+   * reads.
    */
   readFile?: (path: string, options: { signal: AbortSignal }) => Promise<Uint8Array>;
   /** Returns a path's size and whether it is a file; default `Deno.stat`. */
@@ -108,8 +110,7 @@ export class LoadStream extends TransformStream<DraftOrRejection, LoadedItem> {
         `Cannot create LoadStream: concurrency must be an integer from 1 to ${MAX_CONCURRENCY}: current value is ${concurrency}`,
       );
     }
-    const readFile = options.readFile ??
-      ((path: string, { signal }: { signal: AbortSignal }) => Deno.readFile(path, { signal }));
+    const readFile = options.readFile ?? readWholeFile;
     const stat = options.stat ?? Deno.stat;
     const abort = new AbortController();
     const queue: Entry[] = [];
