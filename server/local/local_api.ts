@@ -97,13 +97,12 @@ const kNodeRequest = createContextKey<NodeRequest | undefined>(undefined, {
 
 function destroyConnection(req: NodeRequest | undefined): void {
   if (req === undefined) return;
-  if ("stream" in req && req.stream) {
-    const session = req.stream.session;
-    session?.socket?.destroy();
-    session?.destroy();
-  } else {
-    (req as IncomingMessage).socket?.destroy();
-  }
+  // The TCP connection itself, reset (RST), as a crashed proxy or server would leave it.
+  const socket = ("stream" in req && req.stream ? req.stream.session?.socket : req.socket) as
+    | (net.Socket & { resetAndDestroy?: () => void })
+    | undefined;
+  if (socket?.resetAndDestroy) socket.resetAndDestroy();
+  else socket?.destroy();
 }
 
 function validate(options: LocalApiOptions): void {
