@@ -52,10 +52,18 @@ const MAX_BATCH_BYTES = 128 * MIB;
 export const DEFAULT_MAX_BATCH_BYTES = 64 * MIB;
 
 /**
+ * The largest request a lone video may make, whatever `maxBatchBytes` says: a video travels
+ * alone, and Clarifai accepts videos under 128 MB as bytes. 128,000,000 bytes: the decimal
+ * reading of "128 MB", the safe one.
+ */
+export const MAX_VIDEO_REQUEST_BYTES = 128_000_000;
+
+/**
  * A `TransformStream` that groups loaded inputs into batches of at most `batchSize` inputs and
  * at most `maxBatchBytes` encoded request bytes, in order. A video flushes the batch being
- * filled and travels alone (Clarifai takes one video per request). An input too large to fit in
- * any request is rejected with its size, not sent. Rejections and skips pass through at once,
+ * filled and travels alone (Clarifai takes one video per request), in a request of up to
+ * {@linkcode MAX_VIDEO_REQUEST_BYTES} even when `maxBatchBytes` is lower. An input too large to
+ * fit in any request is rejected with its size, not sent. Rejections and skips pass through at once,
  * ahead of the batch being filled.
  *
  * @example Batches of two
@@ -135,20 +143,22 @@ export class BatchStream extends TransformStream<LoadedItem, BatchItem> {
         }
         const loaded = item.loaded;
         const fieldBytes = lengthDelimitedFieldSize(loaded.encodedSize);
-        if (overhead + fieldBytes > maxBatchBytes) {
+        const isVideo = loaded.draft.kind === "video";
+        const limit = isVideo ? Math.max(maxBatchBytes, MAX_VIDEO_REQUEST_BYTES) : maxBatchBytes;
+        if (overhead + fieldBytes > limit) {
           controller.enqueue({
             type: "rejected",
             rejection: {
               location: loaded.draft.location,
               id: loaded.draft.id,
               reason: `the input is ${mb(overhead + fieldBytes)} encoded: more than the ${
-                mb(maxBatchBytes)
-              } a request may hold (maxBatchBytes)`,
+                mb(limit)
+              } a request may hold (${isVideo ? "a video's request limit" : "maxBatchBytes"})`,
             },
           });
           return;
         }
-        if (loaded.draft.kind === "video") {
+        if (isVideo) {
           flush(controller);
           controller.enqueue({
             type: "batch",
