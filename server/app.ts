@@ -1,0 +1,149 @@
+/**
+ * {@linkcode createApp}: the upload service's Hono app: one sub-app per resource, joined with
+ * `app.route()`, bearer auth on `/v1`, request metrics, and one `onError` that answers JSON
+ * `{ "error": { "code", "message" } }`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
+import { ApiError } from "./api_error.ts";
+import { healthRoutes } from "./health.ts";
+import { uploadRoutes } from "./uploads.ts";
+import type { UploadService } from "./upload_service.ts";
+
+const encoder = new TextEncoder();
+
+/** Compares two strings in time that depends on their lengths only. */
+function sameToken(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i % Math.max(y.length, 1)] ?? 0);
+  return diff === 0;
+}
+
+function codeOfStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "payload_too_large";
+    case 415:
+      return "unsupported_media_type";
+    default:
+      return status >= 500 ? "internal" : "error";
+  }
+}
+
+/**
+ * Builds the service's HTTP app over an open {@linkcode UploadService}:
+ *
+ * - `GET /healthz`, `GET /metrics` (no token needed);
+ * - `POST /v1/uploads` (a CSV body, a multipart upload of files, or JSON naming a folder or CSV
+ *   under the root), answering NDJSON progress events; `GET /v1/uploads/:id`,
+ *   `GET /v1/uploads/:id/events`, `GET /v1/uploads/:id/failures`,
+ *   `POST /v1/uploads/:id/retry`, `DELETE /v1/uploads/:id`.
+ *
+ * Every `/v1` route needs `Authorization: Bearer <token>` when the service has a token.
+ * Errors are JSON `{ "error": { "code", "message" } }`; an unexpected error answers 500
+ * without its details (they go to the log).
+ *
+ * @param service The open service.
+ * @returns The Hono app; serve it with `Deno.serve(app.fetch)` or call `app.request()`.
+ *
+ * @example A dry run of a CSV body
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * import { UploadService } from "./upload_service.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const service = await UploadService.open({
+ *   root: ".", dataDir: await Deno.makeTempDir(), token: "t0ken", log: () => {},
+ * });
+ * const app = createApp(service);
+ * assertEquals((await app.request("/v1/uploads", { method: "POST" })).status, 401);
+ * const res = await app.request("/v1/uploads?dry_run=true", {
+ *   method: "POST",
+ *   headers: { authorization: "Bearer t0ken", "content-type": "text/csv" },
+ *   body: "inputid,input,concepts\nr1,hello,greeting\nr2,bye,\n",
+ * });
+ * const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
+ * assertEquals(lines[0].type, "job");
+ * assertEquals(lines.at(-1).summary.uploaded, 2);
+ * await service.close();
+ * ```
+ */
+export function createApp(service: UploadService): Hono {
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    let route = routePath(c, -1);
+    if (route === "*" || route === "/v1/*") route = "unmatched";
+    service.metrics.observeRequest(
+      c.req.method,
+      route,
+      c.res.status,
+      (performance.now() - started) / 1000,
+    );
+  });
+
+  app.use("/v1/*", async (c, next) => {
+    const token = service.token;
+    if (token !== undefined) {
+      const header = c.req.header("authorization") ?? "";
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!match || !sameToken(match[1], token)) {
+        throw new ApiError(
+          401,
+          "unauthorized",
+          match
+            ? "The bearer token is not valid"
+            : "Send Authorization: Bearer <token> (the service's UPFLOW_TOKEN)",
+        );
+      }
+    }
+    await next();
+  });
+
+  app.route("/", healthRoutes(service));
+  app.route("/v1/uploads", uploadRoutes(service));
+
+  app.notFound((c) =>
+    c.json(
+      { error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } },
+      404,
+    )
+  );
+
+  app.onError((err: Error, c: Context) => {
+    if (err instanceof ApiError) {
+      const headers: Record<string, string> = {};
+      if (err.status === 401) headers["www-authenticate"] = 'Bearer realm="upflow"';
+      return c.json(err.toJSON(), err.status, headers);
+    }
+    if (err instanceof HTTPException) {
+      return c.json(
+        { error: { code: codeOfStatus(err.status), message: err.message || "Request refused" } },
+        err.status,
+      );
+    }
+    service.log(`error on ${c.req.method} ${c.req.path}: ${err.name}: ${err.message}`);
+    return c.json(
+      { error: { code: "internal", message: "Internal error (see the service log)" } },
+      500,
+    );
+  });
+
+  return app;
+}
