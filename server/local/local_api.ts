@@ -98,11 +98,27 @@ const kNodeRequest = createContextKey<NodeRequest | undefined>(undefined, {
 function destroyConnection(req: NodeRequest | undefined): void {
   if (req === undefined) return;
   // The TCP connection itself, reset (RST), as a crashed proxy or server would leave it.
-  const socket = ("stream" in req && req.stream ? req.stream.session?.socket : req.socket) as
-    | (net.Socket & { resetAndDestroy?: () => void })
-    | undefined;
-  if (socket?.resetAndDestroy) socket.resetAndDestroy();
-  else socket?.destroy();
+  resetSocket(
+    ("stream" in req && req.stream ? req.stream.session?.socket : req.socket) as
+      | net.Socket
+      | undefined,
+  );
+}
+
+function resetSocket(socket: net.Socket | undefined): void {
+  const s = socket as (net.Socket & { resetAndDestroy?: () => void }) | undefined;
+  if (s?.resetAndDestroy) s.resetAndDestroy();
+  else s?.destroy();
+}
+
+function listen(server: net.Server | http.Server, port: number, hostname: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }
 
 function validate(options: LocalApiOptions): void {
@@ -249,13 +265,22 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     }
   };
 
+  // HTTP/2 connections are handed to the node:http2 server in-process. HTTP/1.1 connections
+  // are relayed to a node:http server listening on an internal loopback port: under Deno, a
+  // node:http server given a connection whose first bytes were already read answers the first
+  // request and then resets the connection, which breaks keep-alive clients.
   const h1 = http.createServer(handle);
   const h2 = http2.createServer({}, handle);
+  await listen(h1, 0, "127.0.0.1");
+  const h1Port = (h1.address() as net.AddressInfo).port;
   const sockets = new Set<net.Socket>();
-  const H2_PREFACE = "PRI * HTTP/2.0";
-  const server = net.createServer((socket) => {
+  const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+  };
+  const H2_PREFACE = "PRI * HTTP/2.0";
+  const server = net.createServer((socket) => {
+    track(socket);
     socket.on("error", () => socket.destroy());
     let head = new Uint8Array(0);
     const onData = (chunk: Uint8Array) => {
@@ -268,23 +293,32 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       if (n < H2_PREFACE.length && H2_PREFACE.startsWith(text)) return; // need more bytes
       socket.off("data", onData);
       socket.pause();
-      socket.unshift(head);
       if (text === H2_PREFACE) {
+        socket.unshift(head);
         h2.emit("connection", socket);
+        socket.resume();
       } else {
-        h1.emit("connection", socket);
+        relay(socket, head);
       }
-      socket.resume();
     };
     socket.on("data", onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, hostname, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const relay = (front: net.Socket, head: Uint8Array) => {
+    const back = net.connect(h1Port, "127.0.0.1");
+    track(back);
+    back.setNoDelay(true);
+    front.setNoDelay(true);
+    back.write(head);
+    front.pipe(back);
+    back.pipe(front);
+    front.resume();
+    // A reset on the inside (drop-after-commit) is a reset on the outside.
+    back.on("error", () => resetSocket(front));
+    front.on("error", () => back.destroy());
+    front.on("close", () => back.destroy());
+    back.on("close", () => front.destroy());
+  };
+  await listen(server, port, hostname);
   const address = server.address() as net.AddressInfo;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   baseUrl = `http://${host}:${address.port}`;
@@ -300,7 +334,8 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       for (const socket of sockets) socket.destroy();
       await closed;
       h2.close();
-      h1.close();
+      h1.closeAllConnections();
+      await new Promise<void>((resolve) => h1.close(() => resolve()));
       store.close();
     })();
     return closing;

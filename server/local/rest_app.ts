@@ -38,7 +38,8 @@ export interface RestAppOptions {
 }
 
 /** What `@hono/node-server` passes as the environment: the Node request. */
-interface NodeEnv {
+export interface NodeEnv {
+  /** The bindings: the Node request whose socket can be destroyed. */
   Bindings: { incoming?: { socket?: { destroy(): void } } };
 }
 

@@ -162,7 +162,9 @@ Deno.test({
   permissions: NET,
   async fn() {
     await using api = await startLocalApi({ dataDir: ":memory:", key: KEY });
-    const client = v2Client(api.baseUrl);
+    // gRPC over HTTP/2: fetch-based clients may resend a POST by themselves when a reused
+    // keep-alive connection drops (hyper retries it), which hides the drop from the caller.
+    const client = v2Client(api.baseUrl, createGrpcTransport({ baseUrl: api.baseUrl }));
     await client.postInputs({
       userAppId: UA,
       inputs: [{ id: "a1", data: { image: { base64: jpeg() } } }],
@@ -177,6 +179,7 @@ Deno.test({
     api.setFaults({});
     const listed = await client.listAnnotations({ userAppId: UA, ids: ["ann-1"] }, AUTH);
     assertEquals(listed.annotations.map((a) => a.id), ["ann-1"]);
+    assertEquals(api.faultCounts().droppedAfterCommit, 1);
   },
 });
 

@@ -6,7 +6,10 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { createRequire } from "node:module";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport as createNodeConnectTransport,
+  createGrpcTransport,
+} from "@connectrpc/connect-node";
 import type { Transport } from "@connectrpc/connect";
 import theirResources from "clarifai-nodejs-grpc/proto/clarifai/api/resources_pb";
 import theirService from "clarifai-nodejs-grpc/proto/clarifai/api/service_pb";
@@ -146,6 +149,15 @@ Deno.test({
         createConnectTransport({ baseUrl: api.baseUrl, useBinaryFormat: true }),
       ],
       ["gRPC-web (HTTP/1.1)", createGrpcWebTransport({ baseUrl: api.baseUrl })],
+      [
+        // node:http client: sequential calls reuse one keep-alive connection.
+        "Keep-alive Connect (HTTP/1.1, node:http)",
+        createNodeConnectTransport({
+          baseUrl: api.baseUrl,
+          httpVersion: "1.1",
+          useBinaryFormat: true,
+        }),
+      ],
       ["gRPC (HTTP/2, connect-node)", createGrpcTransport({ baseUrl: api.baseUrl })],
     ];
     for (const [name, transport] of transports) {
