@@ -342,8 +342,20 @@ export function classifyError(error: unknown): ErrorClass {
   ) {
     return "retryable";
   }
+  // A connection that broke mid-call surfaces as Internal ("write EPIPE") through
+  // connect-node's gRPC transport and as Unknown ("fetch failed") through fetch: the request
+  // may or may not have been applied, and sending it again is the way to find out.
+  if (
+    (error.code === Code.Internal || error.code === Code.Unknown) &&
+    BROKEN_CONNECTION.test(error.rawMessage)
+  ) {
+    return "retryable";
+  }
   return "failure";
 }
+
+const BROKEN_CONNECTION =
+  /EPIPE|ECONNRESET|ECONNREFUSED|ECONNABORTED|socket hang up|fetch failed|connection (was )?(closed|reset)|premature close|stream closed|GOAWAY|NGHTTP2|network error|other side closed/i;
 
 /**
  * Returns the sentence a person reads when a run stops on a fatal transport error
