@@ -57,7 +57,7 @@ interface CocoImage {
 
 /** An annotation as held between parsing and emitting. */
 interface CocoAnnotation {
-  /** `annotation 17`, or `line 40` when it has no id. */
+  /** `annotation 17`, or `annotations[40]` when it has no id. */
   name: string;
   categoryId: string;
   bbox: unknown;
@@ -85,10 +85,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 const RLE_REASON =
   "RLE segmentation is not supported (Clarifai regions are boxes and polygons): the annotation is left out, its image uploads with its other annotations";
 
-function toAnnotation(value: Record<string, unknown>, line: number): CocoAnnotation {
+function toAnnotation(value: Record<string, unknown>, index: number): CocoAnnotation {
   const idKey = key(value.id);
   const annotation: CocoAnnotation = {
-    name: idKey === undefined ? `line ${line}` : `annotation ${idKey}`,
+    name: idKey === undefined ? `annotations[${index}]` : `annotation ${idKey}`,
     categoryId: key(value.category_id) ?? "",
     bbox: value.bbox,
   };
@@ -143,9 +143,9 @@ async function parse(path: string, base: string, signal: { cancelled: boolean })
     ) {
       if (signal.cancelled) break;
       sawAny = true;
-      const where = `${base}:${line}`;
+      const where = `${base}:${section}[${index}]`;
       if (!isObject(value)) {
-        reject(where, `${section} element ${index + 1} is not an object: got ${show(value)}`);
+        reject(where, `not an object: got ${show(value)}`);
         continue;
       }
       if (section === "images") {
@@ -167,7 +167,7 @@ async function parse(path: string, base: string, signal: { cancelled: boolean })
         images.push(image);
       } else if (section === "annotations") {
         const imageId = key(value.image_id);
-        const annotation = toAnnotation(value, line);
+        const annotation = toAnnotation(value, index);
         if (imageId === undefined) {
           reject(
             `${base}:${annotation.name}`,
