@@ -233,7 +233,8 @@ class CsvRecords {
     this.#paths = paths;
   }
 
-  async item(row: CsvRow): Promise<DraftOrRejection> {
+  /** The row's draft or rejection; a promise only for `file_path` rows (they touch the disk). */
+  item(row: CsvRow): DraftOrRejection | Promise<DraftOrRejection> {
     const location = `${this.#name}:${row.line}`;
     const fields = row.fields;
     const columns = this.#columns;
@@ -303,24 +304,36 @@ class CsvRecords {
       case "file_path": {
         const path = input.trim();
         if (path === "") return reject("input: the file path is empty");
-        const file = await this.#resolveFile(path);
-        if (typeof file === "string") return reject(file);
-        content = { type: "file", path: file.path, size: file.size };
-        if (id === undefined) {
-          const rel = relative(this.#paths!.baseDir, resolve(this.#paths!.baseDir, path));
-          id = cleanId(rel.slice(0, rel.length - extname(rel).length));
-          if (id === "") {
-            id = undefined;
-            return reject(
-              `cannot derive an input ID from the path ${
-                JSON.stringify(path)
-              }: add an inputid column`,
-            );
+        return this.#resolveFile(path).then((file) => {
+          if (typeof file === "string") return reject(file);
+          if (id === undefined) {
+            const rel = relative(this.#paths!.baseDir, resolve(this.#paths!.baseDir, path));
+            const derived = cleanId(rel.slice(0, rel.length - extname(rel).length));
+            if (derived === "") {
+              return reject(
+                `cannot derive an input ID from the path ${
+                  JSON.stringify(path)
+                }: add an inputid column`,
+              );
+            }
+            id = derived;
           }
-        }
-        break;
+          const content: ContentSource = { type: "file", path: file.path, size: file.size };
+          return this.#draft(id, content, location, concepts, metadata, geo);
+        });
       }
     }
+    return this.#draft(id, content, location, concepts, metadata, geo);
+  }
+
+  #draft(
+    id: string,
+    content: ContentSource,
+    location: string,
+    concepts: string[],
+    metadata: JsonObject | undefined,
+    geo: GeoPointDraft | undefined,
+  ): DraftOrRejection {
     const draft: InputDraft = { id, kind: this.#settings.kind, content, location, concepts };
     if (metadata !== undefined) draft.metadata = metadata;
     if (geo !== undefined) draft.geo = geo;
@@ -540,7 +553,8 @@ export function csvSource(
           controller.close();
           return;
         }
-        controller.enqueue(await records!.item(row));
+        const item = records!.item(row);
+        controller.enqueue(item instanceof Promise ? await item : item);
       } catch (error) {
         // Close the file (a bad header leaves it open; a parse error has closed it already).
         await rows?.cancel(error).catch(() => {});
