@@ -57,14 +57,21 @@ interface CocoImage {
 
 /** An annotation as held between parsing and emitting. */
 interface CocoAnnotation {
-  /** `annotation 17`, or `annotations[40]` when it has no id. */
-  name: string;
-  categoryId: string;
+  /** The annotation's `id` as written, or its index in `annotations` when it has none. */
+  id: number | string | { index: number };
+  /** The `category_id` as written. */
+  categoryId: unknown;
   bbox: unknown;
   /** Polygons (flat pixel lists), when the segmentation is a list. */
   polygons?: unknown[];
   /** Why the annotation is refused whole (crowd/RLE, not an object). */
   problem?: string;
+}
+
+/** How locations name an annotation: `annotation 17`, or `annotations[40]` without an id. */
+function annotationName(annotation: CocoAnnotation): string {
+  const id = annotation.id;
+  return typeof id === "object" ? `annotations[${id.index}]` : `annotation ${key(id)}`;
 }
 
 function key(value: unknown): string | undefined {
@@ -86,10 +93,10 @@ const RLE_REASON =
   "RLE segmentation is not supported (Clarifai regions are boxes and polygons): the annotation is left out, its image uploads with its other annotations";
 
 function toAnnotation(value: Record<string, unknown>, index: number): CocoAnnotation {
-  const idKey = key(value.id);
+  const id = value.id;
   const annotation: CocoAnnotation = {
-    name: idKey === undefined ? `annotations[${index}]` : `annotation ${idKey}`,
-    categoryId: key(value.category_id) ?? "",
+    id: key(id) === undefined ? { index } : id as number | string,
+    categoryId: value.category_id,
     bbox: value.bbox,
   };
   const segmentation = value.segmentation;
@@ -170,7 +177,7 @@ async function parse(path: string, base: string, signal: { cancelled: boolean })
         const annotation = toAnnotation(value, index);
         if (imageId === undefined) {
           reject(
-            `${base}:${annotation.name}`,
+            `${base}:${annotationName(annotation)}`,
             `annotation has no image_id: got ${show(value.image_id)}`,
           );
           continue;
@@ -309,22 +316,23 @@ async function emitImage(
     return dimensions = read;
   };
   for (const annotation of annotations) {
-    const where = `${base}:${annotation.name}`;
+    const where = `${base}:${annotationName(annotation)}`;
     const drop = (reason: string) =>
       items.push({ type: "rejected", rejection: { location: where, reason } });
     if (annotation.problem) {
       drop(annotation.problem);
       continue;
     }
-    const category = categories.get(annotation.categoryId);
+    const categoryKey = key(annotation.categoryId);
+    const category = categoryKey === undefined ? undefined : categories.get(categoryKey);
     if (category === undefined) {
-      drop(`category_id ${annotation.categoryId || "(none)"} is not in categories`);
+      drop(`category_id ${show(annotation.categoryId ?? null)} is not in categories`);
       continue;
     }
     const concept = category.trim();
     const conceptReason = invalidConceptReason(concept);
     if (conceptReason !== undefined) {
-      drop(`category ${annotation.categoryId}: ${conceptReason}`);
+      drop(`category ${categoryKey}: ${conceptReason}`);
       continue;
     }
     const wantBox = options.shapes !== "polygons" && annotation.bbox !== undefined;
@@ -411,9 +419,11 @@ async function emitImage(
  * Memory: the file is read as a stream ({@linkcode jsonArrayElements}), never whole, but the
  * annotations must be grouped by image before the first draft can be emitted (they follow the
  * images, and categories often come last), so each annotation is held, reduced to its id,
- * category, bbox and polygons, until its image is emitted. Measured on Deno 2.9: about 0.5 KB
- * of heap per annotation with a 4-number bbox and one 16-point polygon, about 0.3 KB with a
- * bbox alone, plus about 0.2 KB per image (see the report of `tests/sources/coco_source_test.ts`).
+ * category, bbox and polygons, until its image is emitted. Measured on Deno 2.9 (heap after
+ * parsing a synthetic file of 20,000 images and 200,000 annotations, after GC): about 165 bytes
+ * per image, 224 bytes per annotation with a bbox alone, 551 bytes per annotation with a bbox and
+ * one 16-point polygon; parsing ran at about 25 MB of JSON per second. COCO train2017 (118k
+ * images, 860k annotations) would hold roughly 0.5 GB.
  *
  * @param path The COCO JSON file.
  * @param options Images folder, shapes, IDs, clamping and dataset.
@@ -468,7 +478,7 @@ export function cocoSource(
         yield {
           type: "rejected",
           rejection: {
-            location: `${base}:${annotation.name}`,
+            location: `${base}:${annotationName(annotation)}`,
             reason: `image_id ${imageId} is in no image of the file`,
           },
         };
