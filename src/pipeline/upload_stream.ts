@@ -248,7 +248,8 @@ class BatchUploader {
       const message = err instanceof ConnectError
         ? `${Code[err.code]}: ${err.rawMessage}`
         : String((err as Error)?.message ?? err);
-      throw new RetriesExhausted(`${what} failed: ${message}`, attempts, unanswered);
+      // The last attempt threw too: it went unanswered, and the server may have applied it.
+      throw new RetriesExhausted(`${what} failed: ${message}`, attempts, true);
     }
   }
 
@@ -396,18 +397,35 @@ class BatchUploader {
   }
 
   /** Returns which of `ids` the server holds. */
+  /**
+   * Returns which of `ids` the server holds; an ID whose presence could not be read (the
+   * listing failed after its retries) is left out, so it is sent again.
+   */
   async #presentInputs(ids: string[]): Promise<Set<string>> {
-    const { response } = await this.#call(
-      "ListInputs",
-      (signal) =>
-        this.#client.listInputs({
-          userAppId: this.#userAppId,
-          ids,
-          perPage: ids.length,
-          page: 1,
-        }, { signal }),
+    const { response } = await this.#confirm(() =>
+      this.#call(
+        "ListInputs",
+        (signal) =>
+          this.#client.listInputs({
+            userAppId: this.#userAppId,
+            ids,
+            perPage: ids.length,
+            page: 1,
+          }, { signal }),
+      )
     );
+    if (!response || classifyStatus(response.status) !== "success") return new Set();
     return new Set(response.inputs.map((i) => i.id));
+  }
+
+  /** Runs a presence check; a check that ran out of retries reads as "not known present". */
+  async #confirm<T>(check: () => Promise<{ response: T }>): Promise<{ response?: T }> {
+    try {
+      return await check();
+    } catch (err) {
+      if (err instanceof RetriesExhausted) return {};
+      throw err;
+    }
   }
 
   /** Posts the regions of accepted inputs; returns per-input counts and the inputs that failed. */
@@ -494,16 +512,19 @@ class BatchUploader {
   }
 
   async #presentAnnotations(ids: string[]): Promise<Set<string>> {
-    const { response } = await this.#call(
-      "ListAnnotations",
-      (signal) =>
-        this.#client.listAnnotations({
-          userAppId: this.#userAppId,
-          ids,
-          perPage: ids.length,
-          page: 1,
-        }, { signal }),
+    const { response } = await this.#confirm(() =>
+      this.#call(
+        "ListAnnotations",
+        (signal) =>
+          this.#client.listAnnotations({
+            userAppId: this.#userAppId,
+            ids,
+            perPage: ids.length,
+            page: 1,
+          }, { signal }),
+      )
     );
+    if (!response || classifyStatus(response.status) !== "success") return new Set();
     return new Set(response.annotations.map((a) => a.id));
   }
 }
