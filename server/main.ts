@@ -108,12 +108,15 @@ export async function runServeCommand(args: string[]): Promise<number> {
   }
   const { service } = server;
   console.log(`upflow service listening on ${server.url}`);
+  const target = values.base
+    ? values.base
+    : Deno.env.get("CLARIFAI_PAT")
+    ? "Clarifai (CLARIFAI_PAT)"
+    : "the embedded local API";
   console.log(
     `  root ${service.root}; jobs in ${service.dataDir}; ${
       service.token ? "bearer token required on /v1" : "no token (loopback only)"
-    }; target: ${
-      Deno.env.get("CLARIFAI_PAT") ? "Clarifai (CLARIFAI_PAT)" : "the embedded local API"
-    } unless a request sends ${"x-clarifai-pat"}`,
+    }; target: ${target} (a request's x-clarifai-pat header overrides the PAT)`,
   );
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

@@ -405,7 +405,7 @@ async function jobOf(service: UploadService, id: string): Promise<Job> {
  * const res = await app.request("/?dry_run=1", {
  *   method: "POST",
  *   headers: { "content-type": "text/csv" },
- *   body: "inputid,input\na,hello\n",
+ *   body: "inputid,input,concepts\na,hello,greeting\n",
  * });
  * await res.text();
  * const job = await (await app.request(`/${res.headers.get("upflow-job-id")}`)).json();
