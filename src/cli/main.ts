@@ -4,6 +4,7 @@
  * @module
  */
 import { addInputsCommand, statusCommand } from "./dataset_commands.ts";
+import { cocoCommand, vocCommand, yoloCommand } from "./format_commands.ts";
 import { csvCommand, ExitCode, folderCommand, retryCommand, UsageError } from "./upload_command.ts";
 
 /** Help of the CLI as a whole. */
@@ -14,6 +15,9 @@ Usage: deno task upflow <command> [options]
 Commands:
   folder PATH        upload a folder of images, text, video and audio
   csv FILE           upload a CSV (inputid,input,concepts,metadata,geopoints)
+  coco FILE          upload a COCO JSON file's images with boxes and polygons
+  yolo DIR           upload a YOLO dataset (images/, labels/, data.yaml)
+  voc DIR            upload a Pascal VOC dataset (Annotations/, JPEGImages/)
   retry JOURNAL      re-send the inputs that failed in a journal
   add-inputs         add uploaded inputs to a dataset
   status             input counts of the app (and a dataset)
@@ -30,6 +34,9 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   folder: folderCommand,
   csv: csvCommand,
+  coco: cocoCommand,
+  yolo: yoloCommand,
+  voc: vocCommand,
   retry: retryCommand,
   "add-inputs": addInputsCommand,
   status: statusCommand,

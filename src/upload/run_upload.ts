@@ -11,6 +11,7 @@ import { statusCodeName } from "../clarifai/status_codes.ts";
 import type { V2 } from "../gen/clarifai/api/service_pb.ts";
 import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
 import { UniqueIdsStream } from "../inputs/unique_ids_stream.ts";
+import { validateDraft } from "../inputs/validate_draft.ts";
 import { Journal } from "../journal/journal.ts";
 import { BatchStream } from "../pipeline/batch_stream.ts";
 import type { BatchItem } from "../pipeline/batch_stream.ts";
@@ -67,12 +68,28 @@ export type DraftSource =
   | Iterable<InputDraft | DraftOrRejection>
   | AsyncIterable<InputDraft | DraftOrRejection>;
 
+/**
+ * Turns an item of a user's iterable into a stream item: source items pass as they are, and a
+ * plain draft is validated here, since no source stage checked it.
+ */
 function toItem(value: InputDraft | DraftOrRejection): DraftOrRejection {
   if (
     "type" in value && (value.type === "draft" || value.type === "rejected" ||
       value.type === "skipped")
   ) return value as DraftOrRejection;
-  return { type: "draft", draft: value as InputDraft };
+  const draft = value as InputDraft;
+  const checked = validateDraft(draft);
+  if ("reason" in checked) {
+    return {
+      type: "rejected",
+      rejection: {
+        location: typeof draft?.location === "string" ? draft.location : String(draft?.id),
+        reason: checked.reason,
+        ...(typeof draft?.id === "string" ? { id: draft.id } : {}),
+      },
+    };
+  }
+  return { type: "draft", draft: checked.draft };
 }
 
 function toStream(source: DraftSource): ReadableStream<DraftOrRejection> {

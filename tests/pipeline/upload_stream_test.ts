@@ -3,7 +3,6 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import type { Client } from "@connectrpc/connect";
 import { V2 } from "../../src/gen/clarifai/api/service_pb.ts";
 import type {
-  MultiInputResponse,
   PostAnnotationsRequest,
   PostInputsRequest,
 } from "../../src/gen/clarifai/api/service_pb.ts";
@@ -121,8 +120,7 @@ async function run(
 }
 
 Deno.test("UploadStream sends each batch and reports accepted IDs", async () => {
-  let server!: ReturnType<typeof fakeServer>;
-  server = fakeServer((req) => accept(server.stored, req));
+  const server: ReturnType<typeof fakeServer> = fakeServer((req) => accept(server.stored, req));
   const events = await run(server.client, [batch("a", "b"), batch("c")]);
   const ids = events.flatMap((e) => e.type === "batch" ? e.ids : []).sort();
   assertEquals(ids, ["a", "b", "c"]);
@@ -131,8 +129,7 @@ Deno.test("UploadStream sends each batch and reports accepted IDs", async () => 
 });
 
 Deno.test("UploadStream re-sends only the retryable inputs of a MIXED_STATUS answer", async () => {
-  let server!: ReturnType<typeof fakeServer>;
-  server = fakeServer((req, call) => {
+  const server: ReturnType<typeof fakeServer> = fakeServer((req, call) => {
     if (call > 1) return accept(server.stored, req);
     server.stored.add("a");
     return {
@@ -156,8 +153,7 @@ Deno.test("UploadStream re-sends only the retryable inputs of a MIXED_STATUS ans
 });
 
 Deno.test("UploadStream confirms a resend that comes back as duplicate after a lost answer", async () => {
-  let server!: ReturnType<typeof fakeServer>;
-  server = fakeServer((req, call) => {
+  const server: ReturnType<typeof fakeServer> = fakeServer((req, call) => {
     if (call === 1) {
       // Stored, then the connection dropped before the answer.
       for (const i of req.inputs) server.stored.add(i.id);
@@ -178,8 +174,7 @@ Deno.test("UploadStream confirms a resend that comes back as duplicate after a l
 });
 
 Deno.test("UploadStream reports a real duplicate (answered on the first attempt) as failed", async () => {
-  let server!: ReturnType<typeof fakeServer>;
-  server = fakeServer((req) => ({
+  const server: ReturnType<typeof fakeServer> = fakeServer((req) => ({
     status: { code: StatusCode.FAILURE },
     inputs: req.inputs.map((i) => ({
       id: i.id,
@@ -214,8 +209,7 @@ Deno.test("UploadStream gives up after the attempts and reports every input", as
 });
 
 Deno.test("UploadStream posts annotations after their inputs, once, with stable IDs", async () => {
-  let server!: ReturnType<typeof fakeServer>;
-  server = fakeServer((req) => accept(server.stored, req));
+  const server: ReturnType<typeof fakeServer> = fakeServer((req) => accept(server.stored, req));
   const d = draft("img", {
     kind: "image",
     content: { type: "bytes", bytes: new Uint8Array([0xff, 0xd8, 0xff]) },
@@ -246,8 +240,7 @@ Deno.test({
     try {
       // An earlier run wrote its sending line and died before the answer.
       await Deno.writeTextFile(path, '{"t":"sending","ids":["a"]}\n');
-      let server!: ReturnType<typeof fakeServer>;
-      server = fakeServer((req) => ({
+      const server: ReturnType<typeof fakeServer> = fakeServer((req) => ({
         status: { code: StatusCode.MIXED_STATUS },
         inputs: req.inputs.map((i) =>
           server.stored.has(i.id)
