@@ -55,6 +55,7 @@ export * from "./src/pipeline/progress_event.ts";
 
 // Journal
 export * from "./src/journal/journal.ts";
+export * from "./src/journal/retry_drafts.ts";
 
 // Clarifai client
 export * from "./src/clarifai/client.ts";
@@ -74,3 +75,9 @@ export * from "./src/upload/add_inputs_to_dataset.ts";
 // The local Clarifai-compatible API
 export { type LocalApi, type LocalApiOptions, startLocalApi } from "./server/local/local_api.ts";
 export { type FaultCounts, type FaultOptions, parseFaults } from "./server/local/faults.ts";
+
+// The upload service
+export { createApp } from "./server/app.ts";
+export { UploadService, type UploadServiceOptions } from "./server/upload_service.ts";
+export { type RunningServer, startServer, type StartServerOptions } from "./server/start_server.ts";
+export { type JobRecord, type JobState } from "./server/jobs.ts";

@@ -7,13 +7,6 @@
 import { createApp } from "./app.ts";
 import { UploadService, type UploadServiceOptions } from "./upload_service.ts";
 
-/**
- * The runtime's own `Response`, kept at load: `@hono/node-server` (used by the embedded local
- * API) replaces the global `Response` with its own class unless told not to, and `Deno.serve`
- * accepts only the runtime's.
- */
-const NativeResponse = globalThis.Response;
-
 /** Options of {@linkcode startServer}. */
 export interface StartServerOptions extends UploadServiceOptions {
   /** Port (default 8720; 0 picks a free one). */
@@ -83,15 +76,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const app = createApp(service);
   const server = Deno.serve(
     { port: options.port ?? 8720, hostname, onListen: () => {} },
-    async (request, info) => {
-      const response = await app.fetch(request, { info });
-      if (Object.getPrototypeOf(response) === NativeResponse.prototype) return response;
-      return new NativeResponse(response.body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-    },
+    (request, info) => app.fetch(request, { info }),
   );
   const port = server.addr.port;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;

@@ -20,7 +20,7 @@ import { ConfineToRootStream } from "./confine_to_root_stream.ts";
 import type { Job, JobKind, JobSettings } from "./jobs.ts";
 import { multipartBoundary, MultipartReader } from "./multipart_reader.ts";
 import { type UploadRequestOptions, uploadRequestOptions } from "./request_options.ts";
-import { retryDrafts } from "./retry_drafts.ts";
+import { retryDrafts } from "../src/journal/retry_drafts.ts";
 import { resolveUnderRoot } from "./root_path.ts";
 import type { JobTarget, UploadService } from "./upload_service.ts";
 

@@ -210,7 +210,14 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     };
   }
 
-  const restListener = getRequestListener(createRestApp({ service, store, maxRequestBytes }).fetch);
+  // overrideGlobalObjects: false keeps the process's own Response class, which Deno.serve needs
+  // when the local API runs in the same process as a Hono app served by Deno.
+  const restListener = getRequestListener(
+    createRestApp({ service, store, maxRequestBytes }).fetch,
+    {
+      overrideGlobalObjects: false,
+    },
+  );
   // deno-lint-ignore no-explicit-any
   const fallback = (req: any, res: any) => {
     const path = ((req as NodeRequest).url ?? "").split("?")[0];

@@ -22,6 +22,7 @@ Commands:
   add-inputs         add uploaded inputs to a dataset
   status             input counts of the app (and a dataset)
   local              run the local Clarifai-compatible API
+  serve              run the upload HTTP service (see server/README.md)
 
 With no CLARIFAI_PAT in the environment, uploads go to the embedded local API
 (data in .upflow/local). 'deno task upflow <command> --help' tells more.
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, Command> = {
   retry: retryCommand,
   "add-inputs": addInputsCommand,
   status: statusCommand,
+  serve: async (args) => {
+    const { runServeCommand } = await import("../../server/main.ts");
+    return await runServeCommand(args);
+  },
   local: async (args) => {
     const { runLocalCommand } = await import("../../server/local/main.ts");
     return await runLocalCommand(args);

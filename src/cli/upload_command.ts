@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import type { ProgressEvent, UploadSummary } from "../pipeline/progress_event.ts";
 import { ProgressPrinter, renderSummary } from "./progress_bar.ts";
 import { readJournal } from "../journal/journal.ts";
-import type { InputDraft } from "../inputs/input_draft.ts";
+import { retryDrafts } from "../journal/retry_drafts.ts";
 import { parseInputKind } from "../inputs/validate.ts";
 import { uploadCsv, uploadFolder, uploadInputs, type UploadOptions } from "../upload/upload.ts";
 import { RetryPolicy } from "../clarifai/retry_policy.ts";
@@ -426,35 +426,14 @@ export async function retryCommand(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`no journal at ${path}`);
   }
-  const state = await readJournal(path);
-  const drafts: InputDraft[] = [];
-  const notRetryable: string[] = [];
-  for (const entry of state.failures.values()) {
-    if (entry.outcome === "rejected") {
-      notRetryable.push(`${entry.location}: ${entry.reason} (fix the source and run it again)`);
-      continue;
-    }
-    if (!entry.draft) {
-      notRetryable.push(
-        `${entry.location}: ${entry.reason ?? entry.outcome} (no draft in the journal to re-send)`,
-      );
-      continue;
-    }
-    let draft = entry.draft;
-    if (entry.code === "INPUT_DUPLICATE" || /duplicate/i.test(entry.reason ?? "")) {
-      if (!values["new-ids-for-duplicates"]) {
-        notRetryable.push(
-          `${entry.location}: ${entry.reason} (pass --new-ids-for-duplicates to re-send it)`,
-        );
-        continue;
-      }
-      draft = { ...draft, id: `${draft.id}-${crypto.randomUUID().slice(0, 8)}` };
-    }
-    drafts.push(draft);
-  }
+  const plan = retryDrafts(await readJournal(path), {
+    newIdsForDuplicates: values["new-ids-for-duplicates"],
+  });
+  const drafts = plan.drafts;
+  const notRetryable = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
   const encoder = new TextEncoder();
   for (const line of notRetryable) {
-    Deno.stderr.writeSync(encoder.encode(`not retried: ${line}\n`));
+    Deno.stderr.writeSync(encoder.encode(`${line}\n`));
   }
   const options = uploadOptionsFrom(values);
   options.journal ??= path;

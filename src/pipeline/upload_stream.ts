@@ -128,10 +128,19 @@ export class UploadStream extends TransformStream<BatchItem, ProgressEvent> {
       inputs: LoadedInput[],
     ) => {
       const n = ++batchNo;
+      // The stream may be cancelled while a batch is in flight: its outcome is journaled by
+      // then, and there is nobody left to tell, so enqueueing is skipped.
+      const enqueue = (event: ProgressEvent) => {
+        try {
+          controller.enqueue(event);
+        } catch {
+          // cancelled
+        }
+      };
       const task = uploader.upload(inputs, n).then(
         (outcome) => {
           if (outcome.accepted.length > 0) {
-            controller.enqueue({
+            enqueue({
               type: "batch",
               batch: n,
               ids: outcome.accepted.map((l) => l.draft.id),
@@ -141,7 +150,7 @@ export class UploadStream extends TransformStream<BatchItem, ProgressEvent> {
               ...(outcome.annotations ? { annotations: outcome.annotations } : {}),
             });
           }
-          for (const failed of outcome.failed) controller.enqueue(failed);
+          for (const failed of outcome.failed) enqueue(failed);
         },
         (err) => {
           failure ??= err;

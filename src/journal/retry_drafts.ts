@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { InputDraft } from "../src/inputs/input_draft.ts";
-import type { JournalState } from "../src/journal/journal.ts";
+import type { InputDraft } from "../inputs/input_draft.ts";
+import type { JournalState } from "./journal.ts";
 
 /** What {@linkcode retryDrafts} found. */
 export interface RetryPlan {
@@ -28,7 +28,7 @@ export interface RetryPlan {
  * @example Usage
  * ```ts
  * import { retryDrafts } from "./retry_drafts.ts";
- * import { readJournal } from "../src/journal/journal.ts";
+ * import { readJournal } from "./journal.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const path = await Deno.makeTempFile({ suffix: ".ndjson" });
@@ -64,7 +64,9 @@ export function retryDrafts(
     let draft = entry.draft;
     if (entry.code === "INPUT_DUPLICATE" || /duplicate/i.test(entry.reason ?? "")) {
       if (!options.newIdsForDuplicates) {
-        leave(`not retried: ${entry.reason} (retry with new_ids_for_duplicates to re-send it)`);
+        leave(
+          `not retried: ${entry.reason} (re-send it under a new ID with the new-IDs-for-duplicates option)`,
+        );
         continue;
       }
       draft = { ...draft, id: `${draft.id}-${crypto.randomUUID().slice(0, 8)}` };
