@@ -53,6 +53,8 @@ export interface JournalInputEntry {
   attempts?: number;
   /** Annotations uploaded with the input. */
   annotations?: number;
+  /** The IDs of those annotations (derived from their content), on uploaded lines. */
+  annotationIds?: string[];
   /** The draft, on failure lines, so `retry` can re-send it without the source. */
   draft?: InputDraft;
   /** On failure lines: a request carrying the input went unanswered, so the server may hold it. */
@@ -66,6 +68,8 @@ export type JournalEntry = JournalRunEntry | JournalSendingEntry | JournalInputE
 export interface JournalState {
   /** IDs whose latest outcome is uploaded (or processed). */
   uploaded: Set<string>;
+  /** The annotation IDs recorded for uploaded inputs that have annotations. */
+  annotationIds: Map<string, Set<string>>;
   /**
    * IDs that were in a request whose outcome the journal does not record (the run died or the
    * answer was lost): the server may hold them, so a duplicate answer for one of these on a
@@ -85,6 +89,7 @@ export interface JournalState {
 function emptyState(): JournalState {
   return {
     uploaded: new Set(),
+    annotationIds: new Map(),
     unanswered: new Set(),
     failures: new Map(),
     runs: [],
@@ -110,6 +115,11 @@ function applyEntry(state: JournalState, entry: JournalEntry): void {
       else state.unanswered.delete(entry.id);
       if (entry.outcome === "uploaded" || entry.outcome === "processed") {
         state.uploaded.add(entry.id);
+        if (entry.annotationIds?.length) {
+          const ids = state.annotationIds.get(entry.id);
+          if (ids) { for (const a of entry.annotationIds) ids.add(a); }
+          else state.annotationIds.set(entry.id, new Set(entry.annotationIds));
+        }
         state.failures.delete(entry.id);
       } else {
         if (entry.outcome === "processing-failed") state.uploaded.delete(entry.id);

@@ -209,6 +209,11 @@ class BatchUploader {
   #onRetry?: () => void;
   /** IDs the journal records as sent without an outcome: an earlier run may have stored them. */
   #priorUnanswered: ReadonlySet<string>;
+  /**
+   * IDs the journal records as uploaded. One comes back only when its annotations changed
+   * since (the resume filter lets it through): its duplicate answer is our own earlier upload.
+   */
+  #priorUploaded: ReadonlySet<string>;
 
   constructor(options: UploadStreamOptions) {
     this.#client = options.client;
@@ -220,6 +225,7 @@ class BatchUploader {
     this.#signal = options.signal;
     this.#onRetry = options.onRetry;
     this.#priorUnanswered = new Set(options.journal?.state.unanswered ?? []);
+    this.#priorUploaded = options.journal?.state.uploaded ?? new Set();
   }
 
   /**
@@ -288,7 +294,8 @@ class BatchUploader {
     await this.#journal?.append([{ t: "sending", ids: batch.map((l) => l.draft.id) }]);
     // IDs this batch sent in an attempt whose answer was lost: the server may hold them.
     const maybeStored = new Set<string>();
-    const ours = (id: string) => maybeStored.has(id) || this.#priorUnanswered.has(id);
+    const ours = (id: string) =>
+      maybeStored.has(id) || this.#priorUnanswered.has(id) || this.#priorUploaded.has(id);
 
     for (let round = 0; pending.length > 0; round++) {
       let jobId = "";
@@ -378,8 +385,11 @@ class BatchUploader {
       kind: l.draft.kind,
       outcome: "uploaded",
       attempts,
-      ...(annotated.counts.get(l.draft.id)
-        ? { annotations: annotated.counts.get(l.draft.id) }
+      ...(annotated.held.get(l.draft.id)
+        ? {
+          annotations: annotated.held.get(l.draft.id)!.length,
+          annotationIds: annotated.held.get(l.draft.id),
+        }
         : {}),
     }));
     const drafts = new Map(batch.map((l) => [l.draft.id, l.draft]));
@@ -401,7 +411,7 @@ class BatchUploader {
     }
     await this.#journal?.append(lines);
     let annotations = 0;
-    for (const n of annotated.counts.values()) annotations += n;
+    for (const ids of annotated.held.values()) annotations += ids.length;
     return { accepted: uploaded, failed, attempts, jobIds, annotations };
   }
 
@@ -437,12 +447,20 @@ class BatchUploader {
     }
   }
 
-  /** Posts the regions of accepted inputs; returns per-input counts and the inputs that failed. */
+  /**
+   * Posts the regions of accepted inputs; returns the IDs of each input's annotations the
+   * server holds, and the inputs whose annotations failed.
+   */
   async #postAnnotations(
     accepted: LoadedInput[],
     fail: (l: LoadedInput, reason: string, code?: string, stage?: FailedEvent["stage"]) => void,
-  ): Promise<{ counts: Map<string, number>; failedIds: Set<string> }> {
-    const counts = new Map<string, number>();
+  ): Promise<{ held: Map<string, string[]>; failedIds: Set<string> }> {
+    const held = new Map<string, string[]>();
+    const hold = (a: { annotation: Annotation; owner: LoadedInput }) => {
+      const ids = held.get(a.owner.draft.id);
+      if (ids) ids.push(a.annotation.id);
+      else held.set(a.owner.draft.id, [a.annotation.id]);
+    };
     const failedIds = new Set<string>();
     const all: { annotation: Annotation; owner: LoadedInput }[] = [];
     for (const l of accepted) {
@@ -486,7 +504,7 @@ class BatchUploader {
           const status = byId.get(a.annotation.id)?.status;
           const kind = status && status.code !== StatusCode.ZERO ? classifyStatus(status) : top;
           if (kind === "success" || kind === "pending") {
-            counts.set(a.owner.draft.id, (counts.get(a.owner.draft.id) ?? 0) + 1);
+            hold(a);
           } else if (kind === "retryable" && round + 1 < this.#retry.maxAttempts) {
             again.push(a);
           } else refused.push(a);
@@ -497,7 +515,7 @@ class BatchUploader {
           const present = await this.#presentAnnotations(refused.map((a) => a.annotation.id));
           for (const a of refused) {
             if (present.has(a.annotation.id)) {
-              counts.set(a.owner.draft.id, (counts.get(a.owner.draft.id) ?? 0) + 1);
+              hold(a);
             } else if (!failedIds.has(a.owner.draft.id)) {
               const status = byId.get(a.annotation.id)?.status ?? response.status;
               failedIds.add(a.owner.draft.id);
@@ -517,7 +535,7 @@ class BatchUploader {
         }
       }
     }
-    return { counts, failedIds };
+    return { held, failedIds };
   }
 
   async #presentAnnotations(ids: string[]): Promise<Set<string>> {

@@ -12,6 +12,7 @@ import type { V2 } from "../gen/clarifai/api/service_pb.ts";
 import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
 import { UniqueIdsStream } from "../inputs/unique_ids_stream.ts";
 import { validateDraft } from "../inputs/validate_draft.ts";
+import { toAnnotations } from "../inputs/to_annotations.ts";
 import { Journal } from "../journal/journal.ts";
 import { BatchStream } from "../pipeline/batch_stream.ts";
 import type { BatchItem } from "../pipeline/batch_stream.ts";
@@ -106,6 +107,12 @@ function fatalCodeName(err: FatalUploadError): string {
   if (err.statusCode !== undefined) return statusCodeName(err.statusCode);
   if (err.connectCode !== undefined) return Code[err.connectCode];
   return "FATAL";
+}
+
+/** Whether a draft has annotations that the journal does not record as uploaded. */
+function annotationsChanged(draft: InputDraft, recorded: Set<string> | undefined): boolean {
+  if (!draft.regions?.length && !draft.frames?.length) return false;
+  return toAnnotations(draft).some((a) => !recorded?.has(a.id));
 }
 
 /** A dry run's stand-in for the upload stage: reports each batch that would be sent. */
@@ -258,11 +265,16 @@ export function runUpload(
         ...(done.size > 0 ? { resumed: done.size } : {}),
       });
 
+      const annotated = journal?.state.annotationIds ?? new Map<string, Set<string>>();
       const resumeFilter = new TransformStream<DraftOrRejection, DraftOrRejection>({
         transform(item, c) {
           if (item.type === "draft" && done.has(item.draft.id)) {
-            counts.alreadyUploaded++;
-            return;
+            if (!annotationsChanged(item.draft, annotated.get(item.draft.id))) {
+              counts.alreadyUploaded++;
+              return;
+            }
+            // Uploaded before, but with regions the journal does not record (fixed in the
+            // source since): sent again, its duplicate confirmed, its new annotations posted.
           }
           c.enqueue(item);
         },

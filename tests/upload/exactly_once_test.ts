@@ -265,3 +265,43 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "a region added to the source after an upload is posted when the run is repeated",
+  permissions: { net: true, read: true, write: true, env: true },
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const journal = `${dir}/run.ndjson`;
+    const png = await Deno.readFile("samples/images/cat/cat_01.png");
+    const image = (regions: InputDraft["regions"]): InputDraft => ({
+      id: "cat1",
+      kind: "image",
+      content: { type: "bytes", bytes: png },
+      location: "cats/cat1.png",
+      concepts: ["cat"],
+      regions,
+    });
+    const first = { concepts: ["cat"], box: { left: 0.1, top: 0.1, right: 0.5, bottom: 0.5 } };
+    const second = { concepts: ["ear"], box: { left: 0.2, top: 0.2, right: 0.3, bottom: 0.3 } };
+    try {
+      await withApi(undefined, async (_api, client) => {
+        const options = { client, userAppId: { userId: "u", appId: "a" }, rps: 0, journal };
+        const one = await summaryOf(runUpload([image([first])], options));
+        assertEquals([one.uploaded, one.annotations], [1, 1]);
+        const two = await summaryOf(runUpload([image([first, second])], options));
+        assertEquals([two.uploaded, two.failed, two.annotations], [1, 0, 2]);
+        const three = await summaryOf(runUpload([image([first, second])], options));
+        assertEquals([three.uploaded, three.alreadyUploaded], [0, 1]);
+        const listed = await client.listAnnotations({
+          userAppId: client.userAppId,
+          inputIds: ["cat1"],
+        });
+        const boxes = listed.annotations.filter((a) => a.data?.regions.length);
+        assertEquals(boxes.length, 2, "each region stored once");
+        assertEquals((await allInputs(client)).size, 1);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
