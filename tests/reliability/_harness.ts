@@ -574,13 +574,13 @@ export function compare(
         if (!(f && f.reason)) problems.push(`boxes ${JSON.stringify(b)} != ${JSON.stringify(a)}`);
       }
     }
-    if (got.status === "INPUT_FAILED") {
+    if (/FAILED/.test(got.status)) {
       const f = failures.get(id);
       if (f && f.reason) out.processingFailed.push(id);
       else problems.push("processing failed without a journal line");
     }
     if (problems.length > 0) out.unexplained.push(`${id}: ${problems.join(", ")}`);
-    else if (got.status !== "INPUT_FAILED") out.exact++;
+    else if (!/FAILED/.test(got.status)) out.exact++;
   }
   for (const id of held.keys()) if (!expected.has(id)) out.duplicated.push(id);
   if (boxes.repeated > 0) out.unexplained.push(`${boxes.repeated} annotation IDs listed twice`);

@@ -8,7 +8,7 @@
  *
  * ```sh
  * deno run -A tests/reliability/soak.ts --inputs 50000 --seeds 1,2,3
- * deno run -A tests/reliability/soak.ts --inputs 2000 --seeds 1        # the CI form
+ * deno run -A tests/reliability/soak.ts --inputs 2000 --seeds 1 --no-wait   # the CI form
  * deno run -A tests/reliability/soak.ts --inputs 0 --crash-runs 20 --big-line
  * ```
  *
@@ -65,6 +65,8 @@ export interface SeedReport {
     missingButJournaled: number;
     samples: string[];
   };
+  /** CLI runs that ended without a summary (an uncaught error), with the error. */
+  crashes: string[];
   /** Wall time, seconds. */
   seconds: number;
 }
@@ -111,6 +113,7 @@ export async function soakSeed(
   seed: number,
   inputs: number,
   log: (line: string) => void = console.error,
+  wait = true,
 ): Promise<SeedReport> {
   const started = performance.now();
   const dir = await Deno.makeTempDir({ prefix: `upflow-soak-${seed}-` });
@@ -119,7 +122,7 @@ export async function soakSeed(
     log(`seed ${seed}: ${inputs} inputs written to ${dir}`);
     const api = await startApi({
       key: `soak-key-${seed}`,
-      faults: `${SOAK_FAULTS},seed=${seed}`,
+      faults: `${wait ? SOAK_FAULTS : SOAK_FAULTS.replace(",fail-input=0.01", "")},seed=${seed}`,
       dataDir: join(dir, "api"),
     });
     const appId = `soak${seed}`;
@@ -129,7 +132,9 @@ export async function soakSeed(
       image: join(dir, "image.ndjson"),
       coco: join(dir, "coco.ndjson"),
     };
-    const common = ["--json", "--wait", "--retries", "8"];
+    // Few attempts on the first pass, so that some batches give up and are journaled as
+    // failed; the retries below are patient.
+    const common = ["--json", ...(wait ? ["--wait"] : []), "--retries", "2"];
     const runs: [string, string[]][] = [
       ["text", ["csv", sources.textCsv, "--journal", journals.text, ...common]],
       [
@@ -149,17 +154,26 @@ export async function soakSeed(
       ["coco", ["coco", sources.cocoJson!, "--journal", journals.coco, ...common]],
     ];
     const firstResults: CliResult[] = [];
+    const crashes: string[] = [];
     for (const [name, args] of runs) {
-      const r = await runCli(args, { env, cwd: dir, timeoutMs: 3_600_000 });
-      const s = summaryOfOutput(r.stdout);
-      log(
-        `seed ${seed}: ${name}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s: ` +
-          `uploaded ${s?.uploaded} failed ${s?.failed} processing-failed ${
-            s?.processing?.failed ?? 0
-          } retries ${s?.retries}`,
-      );
-      if (!s) log(r.stderr.slice(-2000));
-      firstResults.push(r);
+      // A run that ends without a summary crashed: run the same command again (it resumes),
+      // as a person would, at most twice.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const r = await runCli(args, { env, cwd: dir, timeoutMs: 3_600_000 });
+        const s = summaryOfOutput(r.stdout);
+        log(
+          `seed ${seed}: ${name}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s: ` +
+            `uploaded ${s?.uploaded} failed ${s?.failed} processing-failed ${
+              s?.processing?.failed ?? 0
+            } retries ${s?.retries}`,
+        );
+        firstResults.push(r);
+        if (s) break;
+        const error = r.stderr.split("\n").find((l) => /error/i.test(l)) ?? r.stderr.slice(0, 200);
+        const at = r.stderr.split("\n").find((l) => /src\//.test(l))?.trim() ?? "";
+        crashes.push(`${name}: ${error.trim()} ${at}`);
+        log(`seed ${seed}: ${name}: crashed without a summary: ${error} ${at}`);
+      }
     }
     const paths = Object.values(journals);
     const afterFirst = await journalFailures(paths);
@@ -172,7 +186,7 @@ export async function soakSeed(
       if (todo.length === 0) break;
       retry.rounds++;
       for (const path of todo) {
-        const r = await runCli(["retry", path, "--json", "--retries", "8"], {
+        const r = await runCli(["retry", path, "--json", "--retries", "12"], {
           env,
           cwd: dir,
           timeoutMs: 3_600_000,
@@ -207,6 +221,7 @@ export async function soakSeed(
       journalFailures: afterFirst.failures.size,
       failuresWithoutReason: afterFirst.withoutReason,
       retry,
+      crashes,
       faults,
       result: {
         expected: c.expected,
@@ -240,7 +255,9 @@ function fmtSeed(r: SeedReport): string {
     `missing but journaled ${r.result.missingButJournaled}; first pass: ${r.first.uploaded} uploaded, ` +
     `${r.first.failed} failed, ${r.first.retries} retries; journal failures ${r.journalFailures} ` +
     `(${r.failuresWithoutReason} without reason); retry: ${r.retry.rounds} rounds, ` +
-    `${r.retry.uploaded} uploaded; faults ${JSON.stringify(r.faults)}; ${r.seconds} s`;
+    `${r.retry.uploaded} uploaded; crashes ${r.crashes.length}; faults ${
+      JSON.stringify(r.faults)
+    }; ${r.seconds} s`;
 }
 
 function fmtCrash(r: CrashReport): string {
@@ -260,6 +277,8 @@ if (import.meta.main) {
       "crash-inputs": { type: "string", default: "300" },
       "big-line": { type: "boolean", default: false },
       "big-line-mb": { type: "string", default: "1024" },
+      // Without --wait (and without the fail-input fault, which only --wait observes).
+      "no-wait": { type: "boolean", default: false },
       out: { type: "string" },
     },
     strict: true,
@@ -270,12 +289,12 @@ if (import.meta.main) {
   let bad = 0;
   if (inputs > 0) {
     for (const seed of seeds) {
-      const r = await soakSeed(seed, inputs);
+      const r = await soakSeed(seed, inputs, console.error, !values["no-wait"]);
       console.log(fmtSeed(r));
-      for (const s of r.result.samples) console.log(`  ${s}`);
+      for (const s of [...r.result.samples, ...r.crashes]) console.log(`  ${s}`);
       reports.push(r);
       bad += r.result.lost + r.result.duplicated + r.result.unexplained +
-        r.result.missingButJournaled + r.failuresWithoutReason;
+        r.result.missingButJournaled + r.failuresWithoutReason + r.crashes.length;
     }
   }
   let crash: CrashReport | undefined;
