@@ -1,0 +1,145 @@
+/**
+ * Failing tests for bugs the reliability suite found, ignored so that the suite stays green;
+ * each names the bug. Remove `ignore` once the bug is fixed. (The bad-input corpus has its own
+ * ignored steps for source errors that crash the CLI: see `_bad_cases.ts`.)
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
+import { assert, assertEquals } from "@std/assert";
+import { createClarifaiClient } from "../../src/clarifai/client.ts";
+import { RetryPolicy } from "../../src/clarifai/retry_policy.ts";
+import type { InputDraft } from "../../src/inputs/input_draft.ts";
+import { readJournal } from "../../src/journal/journal.ts";
+import { summaryOf } from "../../src/pipeline/progress_event.ts";
+import { runUpload } from "../../src/upload/run_upload.ts";
+import { bigLineCsv } from "./_big_line.ts";
+import { listAllBoxes, listAllInputs, startApi } from "./_harness.ts";
+import { pngBytes } from "../sources/_png.ts";
+
+/** An interceptor that fails the first `times` calls of `method` with UNAVAILABLE. */
+function failing(method: string, times: number): Interceptor {
+  let left = times;
+  return (next) => (req) => {
+    if (req.method.name === method && left > 0) {
+      left--;
+      throw new ConnectError("injected: HTTP 503", Code.Unavailable);
+    }
+    return next(req);
+  };
+}
+
+function texts(n: number): InputDraft[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `w${i}`,
+    kind: "text" as const,
+    content: { type: "raw" as const, text: `text ${i}` },
+    location: `w.csv:${i + 2}`,
+    concepts: ["x"],
+  }));
+}
+
+Deno.test({
+  name: "bug: --wait gives up the whole run on one transient GetInputsAddJob error",
+  // Bug: ProcessingWaitStream (src/pipeline/processing_wait_stream.ts, flush) calls
+  // getInputsAddJob / listInputs without withRetry: one UNAVAILABLE (a 503 with Retry-After)
+  // errors the stream, runUpload rethrows it, the CLI dies with an uncaught ConnectError, no
+  // summary, and the run's processing failures never reach the journal.
+  ignore: true,
+  permissions: { net: true, read: true, env: true },
+  async fn() {
+    const api = await startApi({ key: "k" });
+    const client = createClarifaiClient({
+      base: api.api.baseUrl,
+      pat: "k",
+      userId: "u",
+      appId: "a",
+      interceptors: [failing("GetInputsAddJob", 1)],
+    });
+    try {
+      const summary = await summaryOf(
+        runUpload(texts(20), { client, userAppId: { userId: "u", appId: "a" }, wait: true }),
+      );
+      assertEquals(summary.uploaded, 20);
+      assertEquals(summary.processing?.pending, 0);
+    } finally {
+      client.close();
+      await api.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "bug: an input whose annotations failed cannot be brought in by retry",
+  // Bug: UploadStream (src/pipeline/upload_stream.ts, BatchUploader.upload) journals an input
+  // whose PostAnnotations gave up as `failed` (stage "annotation") without `maybeStored`, although
+  // the input itself is stored. Re-sending its draft (what `upflow retry` does) meets
+  // INPUT_DUPLICATE, which is not recognised as ours (the journal cleared it from `unanswered`),
+  // so the retry fails it as a duplicate; `--new-ids-for-duplicates` would store a second copy.
+  // Fix: journal annotation failures with `maybeStored: true` (or a distinct outcome) so that a
+  // resend confirms the input's presence and posts only the annotations.
+  ignore: true,
+  permissions: { net: true, read: true, write: true, env: true },
+  async fn() {
+    const api = await startApi({ key: "k" });
+    const dir = await Deno.makeTempDir();
+    const journal = `${dir}/j.ndjson`;
+    await Deno.writeFile(`${dir}/a.png`, pngBytes(16, 16, 1));
+    const draft: InputDraft = {
+      id: "boxed",
+      kind: "image",
+      content: { type: "file", path: `${dir}/a.png` },
+      location: "a.png",
+      concepts: [],
+      regions: [{ concepts: ["cat"], box: { left: 0.1, top: 0.1, right: 0.5, bottom: 0.5 } }],
+    };
+    const userAppId = { userId: "u", appId: "a" };
+    const broken = createClarifaiClient({
+      base: api.api.baseUrl,
+      pat: "k",
+      ...userAppId,
+      interceptors: [failing("PostAnnotations", 100)],
+    });
+    const good = createClarifaiClient({ base: api.api.baseUrl, pat: "k", ...userAppId });
+    try {
+      const first = await summaryOf(runUpload([draft], {
+        client: broken,
+        userAppId,
+        journal,
+        retry: new RetryPolicy({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 }),
+      }));
+      assertEquals(first.failed, 1, "the annotation failed");
+      const state = await readJournal(journal);
+      const failure = state.failures.get("boxed");
+      assert(failure?.draft, "the failure keeps its draft");
+      // The retry, as `upflow retry` runs it: the failures' drafts into the same journal.
+      const retried = await summaryOf(
+        runUpload([failure.draft], { client: good, userAppId, journal }),
+      );
+      assertEquals(retried.failed, 0, "the retry brings the annotation in");
+      const held = await listAllInputs(good);
+      assertEquals([...held.keys()], ["boxed"]);
+      assertEquals((await listAllBoxes(good)).byInput.get("boxed")?.length, 1);
+    } finally {
+      broken.close();
+      good.close();
+      await api.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "bug: a CSV with a 1 GB single line crashes the CLI instead of refusing the record",
+  // Bug: CsvParserCore (src/sources/csv_parse_stream.ts, push) grows a field without bound; past
+  // V8's string limit (~512 Mi characters) `this.#partial += piece` throws RangeError "Invalid
+  // string length", which escapes csvSource, runUpload and the CLI (uncaught, no summary).
+  // Fix: a field/record size limit in the parser (e.g. 64 MiB, above every Clarifai limit) that
+  // ends the record with a rejection ("field longer than N MB"), skipping to its end.
+  // Takes ~20 s and 1 GB of disk: also run by `soak.ts --big-line`.
+  ignore: true,
+  permissions: { read: true, write: true, run: true, env: true },
+  async fn() {
+    const result = await bigLineCsv(1024);
+    assert(result.ok, JSON.stringify(result, null, 2));
+  },
+});
