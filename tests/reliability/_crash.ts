@@ -32,6 +32,8 @@ export interface CrashReport {
   inputs: number;
   /** SIGKILLs sent. */
   kills: number;
+  /** Runs killed at least once (a kill planned after the run's end does not land). */
+  runsKilled: number;
   /** Kills sent within milliseconds of the journal growing. */
   killedAfterJournalGrew: number;
   /** Kills that left a torn last line by themselves. */
@@ -48,6 +50,8 @@ export interface CrashReport {
   unexplained: number;
   /** Journals with unparsable lines or a torn last line after the final run. */
   unreadableJournals: number;
+  /** Resumes that did not exit 0, with the start of their standard error. */
+  resumeFailures: string[];
   /** Per-run details. */
   details: string[];
   /** Wall time in seconds. */
@@ -161,6 +165,7 @@ export async function crashAndResume(options: CrashOptions = {}): Promise<CrashR
     runs,
     inputs: 0,
     kills: 0,
+    runsKilled: 0,
     killedAfterJournalGrew: 0,
     tornNatural: 0,
     tornForced: 0,
@@ -170,6 +175,7 @@ export async function crashAndResume(options: CrashOptions = {}): Promise<CrashR
     unexplained: 0,
     unreadableJournals: 0,
     details: [],
+    resumeFailures: [],
     seconds: 0,
   };
   try {
@@ -211,10 +217,10 @@ export async function crashAndResume(options: CrashOptions = {}): Promise<CrashR
         // Half the kills land right after a journal write; the others at a random moment.
         const plan = random() < 0.5
           ? {
-            growths: 2 + Math.floor(random() * Math.ceil(expected.size / 8) * 1.5),
+            growths: 2 + Math.floor(random() * Math.ceil(expected.size / 8) * 0.8),
             delayMs: 20_000,
           }
-          : { growths: Number.POSITIVE_INFINITY, delayMs: Math.floor(random() * 800) };
+          : { growths: Number.POSITIVE_INFINITY, delayMs: Math.floor(random() * 500) };
         const killed = await spawnAndKill(args, env, dir, journal, plan);
         if (!killed.killed) continue;
         runKills++;
@@ -239,6 +245,7 @@ export async function crashAndResume(options: CrashOptions = {}): Promise<CrashR
         const before = await readJournal(journal);
         if (before.repaired) report.repaired++;
       }
+      if (runKills > 0) report.runsKilled++;
       // Resume: the same command, until it finishes (a failure left by the faults would exit 1).
       let code: number | null = null;
       let resumes = 0;
@@ -247,12 +254,13 @@ export async function crashAndResume(options: CrashOptions = {}): Promise<CrashR
         const r = await runCli(args, { env, cwd: dir, timeoutMs: 120_000 });
         code = r.code;
         summary = summaryOfOutput(r.stdout);
-        if (code !== 0 && code !== 1) {
-          log(`run ${run}: resume exit ${code}: ${r.stderr.slice(-500)}`);
+        if (code !== 0) {
+          log(`run ${run}: resume exit ${code}: ${r.stderr.slice(0, 1500)}`);
+          report.resumeFailures.push(`run ${run}: exit ${code}: ${r.stderr.slice(0, 300)}`);
         }
       }
       const after = await readJournal(journal);
-      const text = await Deno.readTextFile(journal);
+      const text = await Deno.readTextFile(journal).catch(() => "");
       const badTail = !text.endsWith("\n");
       if (after.badLines > 0 || after.repaired || badTail) report.unreadableJournals++;
       const client = clientFor(api, appId);

@@ -261,7 +261,7 @@ function fmtSeed(r: SeedReport): string {
 }
 
 function fmtCrash(r: CrashReport): string {
-  return `crash: ${r.runs} runs, ${r.kills} SIGKILLs (${r.killedAfterJournalGrew} right after the ` +
+  return `crash: ${r.runs} runs (${r.runsKilled} killed at least once), ${r.kills} SIGKILLs (${r.killedAfterJournalGrew} right after the ` +
     `journal grew), torn last lines ${r.tornNatural} natural + ${r.tornForced} forced, repaired ` +
     `${r.repaired}; ${r.inputs} inputs: lost ${r.lost}, duplicated ${r.duplicated}, unexplained ` +
     `${r.unexplained}; journals unreadable ${r.unreadableJournals}; ${r.seconds} s`;
