@@ -516,6 +516,8 @@ export interface Comparison {
   unexplained: string[];
   /** Inputs held but failed in processing (their journal says why). */
   processingFailed: string[];
+  /** Inputs held without (all) their boxes, the journal saying why (an annotation failure). */
+  incompleteJournaled: string[];
 }
 
 /**
@@ -541,6 +543,7 @@ export function compare(
     duplicated: [],
     unexplained: [],
     processingFailed: [],
+    incompleteJournaled: [],
   };
   const close = (a: number, b: number) => Math.abs(a - b) < 1e-4;
   for (const [id, want] of expected) {
@@ -553,6 +556,7 @@ export function compare(
     }
     if (got.listed > 1) out.duplicated.push(id);
     const problems: string[] = [];
+    let incomplete = false;
     if (JSON.stringify(got.concepts) !== JSON.stringify(want.concepts)) problems.push("concepts");
     if (want.metadata && JSON.stringify(got.metadata) !== JSON.stringify(want.metadata)) {
       problems.push("metadata");
@@ -571,7 +575,8 @@ export function compare(
       const b = have.map((h) => key(h.concepts[0] ?? "", h.box)).sort();
       if (JSON.stringify(a) !== JSON.stringify(b)) {
         const f = failures.get(id);
-        if (!(f && f.reason)) problems.push(`boxes ${JSON.stringify(b)} != ${JSON.stringify(a)}`);
+        if (f && f.reason) incomplete = true;
+        else problems.push(`boxes ${JSON.stringify(b)} != ${JSON.stringify(a)}`);
       }
     }
     if (/FAILED/.test(got.status)) {
@@ -580,6 +585,7 @@ export function compare(
       else problems.push("processing failed without a journal line");
     }
     if (problems.length > 0) out.unexplained.push(`${id}: ${problems.join(", ")}`);
+    else if (incomplete) out.incompleteJournaled.push(id);
     else if (!/FAILED/.test(got.status)) out.exact++;
   }
   for (const id of held.keys()) if (!expected.has(id)) out.duplicated.push(id);

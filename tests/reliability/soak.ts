@@ -54,17 +54,36 @@ export interface SeedReport {
   /** Journal failures without a reason. */
   failuresWithoutReason: number;
   /** `retry` rounds run, and what they uploaded. */
-  retry: { rounds: number; uploaded: number; failed: number; exitCodes: (number | null)[] };
+  retry: {
+    rounds: number;
+    uploaded: number;
+    failed: number;
+    exitCodes: (number | null)[];
+    notRetried: number;
+    notRetriedSample: string[];
+  };
   /** Injected faults. */
   faults: Record<string, number>;
   /** The comparison after the retries. */
-  result: Omit<Comparison, "lost" | "duplicated" | "unexplained" | "explainedMissing"> & {
-    lost: number;
-    duplicated: number;
-    unexplained: number;
-    missingButJournaled: number;
-    samples: string[];
-  };
+  result:
+    & Omit<
+      Comparison,
+      | "lost"
+      | "duplicated"
+      | "unexplained"
+      | "explainedMissing"
+      | "incompleteJournaled"
+      | "processingFailed"
+    >
+    & {
+      processingFailed: number;
+      incompleteJournaled: number;
+      lost: number;
+      duplicated: number;
+      unexplained: number;
+      missingButJournaled: number;
+      samples: string[];
+    };
   /** CLI runs that ended without a summary (an uncaught error), with the error. */
   crashes: string[];
   /** Wall time, seconds. */
@@ -179,12 +198,20 @@ export async function soakSeed(
     const afterFirst = await journalFailures(paths);
 
     // Retry what failed, faults still on, until nothing retryable is left (at most 3 rounds).
-    const retry = { rounds: 0, uploaded: 0, failed: 0, exitCodes: [] as (number | null)[] };
+    const retry = {
+      rounds: 0,
+      uploaded: 0,
+      failed: 0,
+      exitCodes: [] as (number | null)[],
+      notRetried: 0,
+      notRetriedSample: [] as string[],
+    };
     for (let round = 0; round < 3; round++) {
       const { retryable } = await journalFailures(paths);
       const todo = paths.filter((p) => (retryable.get(p) ?? 0) > 0);
       if (todo.length === 0) break;
       retry.rounds++;
+      retry.notRetried = 0;
       for (const path of todo) {
         const r = await runCli(["retry", path, "--json", "--retries", "12"], {
           env,
@@ -193,6 +220,10 @@ export async function soakSeed(
         });
         const s = summaryOfOutput(r.stdout);
         retry.exitCodes.push(r.code);
+        // Failures `retry` refuses to re-send (duplicates without --new-ids-for-duplicates).
+        const refused = r.stderr.split("\n").filter((l) => l.startsWith("not retried:"));
+        retry.notRetried += refused.length;
+        if (retry.notRetriedSample.length < 3) retry.notRetriedSample.push(...refused.slice(0, 3));
         retry.uploaded += s?.uploaded ?? 0;
         retry.failed += s?.failed ?? 0;
         log(
@@ -226,7 +257,8 @@ export async function soakSeed(
       result: {
         expected: c.expected,
         exact: c.exact,
-        processingFailed: c.processingFailed,
+        processingFailed: c.processingFailed.length,
+        incompleteJournaled: c.incompleteJournaled.length,
         lost: c.lost.length,
         duplicated: c.duplicated.length,
         unexplained: c.unexplained.length,
@@ -237,6 +269,9 @@ export async function soakSeed(
           ...c.unexplained.slice(0, 5),
           ...c.explainedMissing.slice(0, 5).map((id) =>
             `missing ${id}: ${final.failures.get(id)?.reason}`
+          ),
+          ...c.incompleteJournaled.slice(0, 3).map((id) =>
+            `without its boxes ${id}: ${final.failures.get(id)?.reason}`
           ),
         ],
       },
@@ -250,12 +285,13 @@ export async function soakSeed(
 
 function fmtSeed(r: SeedReport): string {
   return `seed ${r.seed}: ${r.inputs} inputs, ${r.result.exact} exact, ` +
-    `${r.result.processingFailed.length} failed processing (journaled), ` +
+    `${r.result.processingFailed} failed processing (journaled), ` +
+    `${r.result.incompleteJournaled} held without their boxes (journaled), ` +
     `lost ${r.result.lost}, duplicated ${r.result.duplicated}, unexplained ${r.result.unexplained}, ` +
     `missing but journaled ${r.result.missingButJournaled}; first pass: ${r.first.uploaded} uploaded, ` +
     `${r.first.failed} failed, ${r.first.retries} retries; journal failures ${r.journalFailures} ` +
     `(${r.failuresWithoutReason} without reason); retry: ${r.retry.rounds} rounds, ` +
-    `${r.retry.uploaded} uploaded; crashes ${r.crashes.length}; faults ${
+    `${r.retry.uploaded} uploaded, ${r.retry.notRetried} not retried; crashes ${r.crashes.length}; faults ${
       JSON.stringify(r.faults)
     }; ${r.seconds} s`;
 }
@@ -291,10 +327,13 @@ if (import.meta.main) {
     for (const seed of seeds) {
       const r = await soakSeed(seed, inputs, console.error, !values["no-wait"]);
       console.log(fmtSeed(r));
-      for (const s of [...r.result.samples, ...r.crashes]) console.log(`  ${s}`);
+      for (const s of [...r.result.samples, ...r.crashes, ...r.retry.notRetriedSample]) {
+        console.log(`  ${s.slice(0, 400)}`);
+      }
       reports.push(r);
       bad += r.result.lost + r.result.duplicated + r.result.unexplained +
-        r.result.missingButJournaled + r.failuresWithoutReason + r.crashes.length;
+        r.result.missingButJournaled + r.result.incompleteJournaled + r.failuresWithoutReason +
+        r.crashes.length;
     }
   }
   let crash: CrashReport | undefined;
