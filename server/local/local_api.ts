@@ -88,6 +88,9 @@ export interface LocalApi {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** The HTTP/2 flow-control window the local API gives each stream and connection. */
+const H2_WINDOW_BYTES = 32 * 1024 * 1024;
+
 type NodeRequest = IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = ServerResponse | http2.Http2ServerResponse;
 
@@ -277,7 +280,12 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   // node:http server given a connection whose first bytes were already read answers the first
   // request and then resets the connection, which breaks keep-alive clients.
   const h1 = http.createServer(handle);
-  const h2 = http2.createServer({}, handle);
+  // Large windows: uploads are requests of tens of megabytes, and HTTP/2's default 64 KiB
+  // window would make the client wait for a window update every 64 KiB.
+  const h2 = http2.createServer({ settings: { initialWindowSize: H2_WINDOW_BYTES } }, handle);
+  h2.on("session", (session) => {
+    session.once("localSettings", () => session.setLocalWindowSize(H2_WINDOW_BYTES));
+  });
   await listen(h1, 0, "127.0.0.1");
   const h1Port = (h1.address() as net.AddressInfo).port;
   const sockets = new Set<net.Socket>();

@@ -8,7 +8,16 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 /** The name of the database file inside the data folder. */
@@ -257,6 +266,12 @@ export class LocalStore {
   #depth = 0;
   /** Where the database lives: a file path or `":memory:"`. */
   readonly location: string;
+  /**
+   * Where content bytes live: a folder of files named by hash, or `undefined` for a store in
+   * memory (then they live in the database). Files keep large uploads out of SQLite's journal,
+   * which wrote every byte twice.
+   */
+  readonly #blobDir: string | undefined;
 
   /**
    * Opens (creating when needed) the store in `dataDir`.
@@ -276,6 +291,8 @@ export class LocalStore {
     } else {
       mkdirSync(dataDir, { recursive: true });
       this.location = join(dataDir, DATABASE_FILE);
+      this.#blobDir = join(dataDir, "blobs");
+      mkdirSync(this.#blobDir, { recursive: true });
     }
     this.#db = new DatabaseSync(this.location);
     this.#db.exec("PRAGMA journal_mode = WAL");
@@ -378,7 +395,24 @@ export class LocalStore {
    * @param bytes The content.
    */
   putBlob(hash: string, bytes: Uint8Array): void {
-    this.#sql("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)").run(hash, bytes);
+    if (this.#blobDir === undefined) {
+      this.#sql("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)").run(hash, bytes);
+      return;
+    }
+    const inserted = this.#sql("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)").run(
+      hash,
+      new Uint8Array(0),
+    );
+    if (Number(inserted.changes) === 0) return;
+    // Written whole under a temporary name, then renamed: a reader sees all of it or nothing.
+    const path = this.#blobPath(hash);
+    const temp = `${path}.${crypto.randomUUID()}.tmp`;
+    writeFileSync(temp, bytes);
+    renameSync(temp, path);
+  }
+
+  #blobPath(hash: string): string {
+    return join(this.#blobDir!, hash);
   }
 
   /**
@@ -389,7 +423,13 @@ export class LocalStore {
    */
   blob(hash: string): Uint8Array | undefined {
     const row = this.#sql("SELECT bytes FROM blobs WHERE hash = ?").get(hash);
-    return row === undefined ? undefined : row.bytes as Uint8Array;
+    if (row === undefined) return undefined;
+    if (this.#blobDir === undefined) return row.bytes as Uint8Array;
+    try {
+      return new Uint8Array(readFileSync(this.#blobPath(hash)));
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -400,6 +440,20 @@ export class LocalStore {
    * @returns The bytes, or `undefined`.
    */
   blobHead(hash: string, length: number): Uint8Array | undefined {
+    if (this.#blobDir !== undefined) {
+      if (this.#sql("SELECT 1 FROM blobs WHERE hash = ?").get(hash) === undefined) return undefined;
+      let fd: number | undefined;
+      try {
+        fd = openSync(this.#blobPath(hash), "r");
+        const head = new Uint8Array(length);
+        const n = readSync(fd, head, 0, length, 0);
+        return head.subarray(0, n);
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    }
     const row = this.#sql("SELECT substr(bytes, 1, ?) AS head FROM blobs WHERE hash = ?").get(
       length,
       hash,
@@ -529,7 +583,7 @@ export class LocalStore {
    * @returns How many inputs were deleted.
    */
   deleteInputs(app: number, ids: string[]): number {
-    return this.transaction(() => {
+    const deleted = this.transaction(() => {
       const json = JSON.stringify(ids);
       const hashes = this.#sql(
         `SELECT DISTINCT content_hash FROM inputs
@@ -544,13 +598,20 @@ export class LocalStore {
       this.#sql(
         "DELETE FROM annotations WHERE app = ? AND input_id IN (SELECT value FROM json_each(?))",
       ).run(app, json);
+      const unused: string[] = [];
       for (const hash of hashes) {
-        this.#sql(
+        const gone = this.#sql(
           "DELETE FROM blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM inputs WHERE content_hash = ?)",
         ).run(hash, hash);
+        if (Number(gone.changes) > 0) unused.push(hash);
       }
-      return Number(result.changes);
+      return { changes: Number(result.changes), unused };
     });
+    // Files go once the rows are gone for good.
+    if (this.#blobDir !== undefined) {
+      for (const hash of deleted.unused) rmSync(this.#blobPath(hash), { force: true });
+    }
+    return deleted.changes;
   }
 
   /**

@@ -563,10 +563,14 @@ export class LocalV2Service {
           }
         }
         taken.add(id);
-        const data = clone(DataSchema, input.data!);
         const kind = p.content.kind;
+        // The bytes are stored apart: the clone of the data is made without them.
+        const media = kind !== "text" ? input.data![kind] : undefined;
+        const bytes = media?.base64;
+        if (media) media.base64 = new Uint8Array(0);
+        const data = clone(DataSchema, input.data!);
+        if (media) media.base64 = bytes!;
         if (kind !== "text" && p.content.bytes) {
-          data[kind]!.base64 = new Uint8Array(0);
           this.#store.putBlob(p.hash!, p.content.bytes);
         }
         assignRegionIds(data);

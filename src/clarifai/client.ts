@@ -17,7 +17,12 @@ import {
   type Interceptor,
   type Transport,
 } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import {
+  createGrpcTransport,
+  createNodeHttpClient,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { type ChunkedPostInputs, createChunkedPostInputs } from "./chunked_post_inputs.ts";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type UserAppIDSet, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import { V2 } from "../gen/clarifai/api/service_pb.ts";
@@ -94,6 +99,11 @@ export type ClarifaiClient = Client<typeof V2> & {
   readonly base: string;
   /** The protocol in use (`custom` for a transport factory). */
   readonly transportKind: ClarifaiTransportKind | "custom";
+  /**
+   * PostInputs with the media bytes sent without copies (gRPC transport only): the same call as
+   * `postInputs`, for the upload stage's large requests.
+   */
+  readonly postInputsChunked?: ChunkedPostInputs;
   /** Closes the HTTP/2 connection, if any (calls in flight fail); the client can reconnect. */
   close(): void;
   /** Same as {@linkcode ClarifaiClient.close}, for `using`. */
@@ -283,6 +293,7 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
 
   let transport: Transport;
   let close = () => {};
+  let postInputsChunked: ChunkedPostInputs | undefined;
   if (typeof kind === "function") {
     transport = kind(settings);
   } else if (kind === "grpc-web") {
@@ -296,6 +307,13 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
   } else {
     const sessionManager = new Http2SessionManager(base);
     transport = createGrpcTransport({ ...settings, sessionManager });
+    postInputsChunked = createChunkedPostInputs({
+      baseUrl: base,
+      httpClient: createNodeHttpClient({ httpVersion: "2", sessionProvider: () => sessionManager }),
+      interceptors,
+      defaultTimeoutMs: timeoutMs,
+      readMaxBytes: maxBytes,
+    });
     close = () => sessionManager.abort();
   }
 
@@ -307,6 +325,7 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
     userAppId,
     base,
     transportKind: typeof kind === "function" ? "custom" as const : kind,
+    ...(postInputsChunked ? { postInputsChunked } : {}),
     close,
     [Symbol.dispose]: close,
   });

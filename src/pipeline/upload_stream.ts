@@ -21,6 +21,7 @@ import type { LoadedInput } from "./loaded_input.ts";
 import type { FailedEvent, ProgressEvent } from "./progress_event.ts";
 import { classifyError, classifyStatus, isDuplicateStatus } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
+import type { ChunkedPostInputs } from "../clarifai/chunked_post_inputs.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
 import type { RateLimiter } from "../clarifai/rate_limiter.ts";
 
@@ -200,6 +201,7 @@ export class UploadStream extends TransformStream<BatchItem, ProgressEvent> {
 /** Sends one batch to the end: retries, duplicate confirmation, annotations, journal lines. */
 class BatchUploader {
   #client: Client<typeof V2>;
+  #postInputsChunked?: ChunkedPostInputs;
   #userAppId?: UserAppIDSet;
   #retry: RetryPolicy;
   #limiter?: RateLimiter;
@@ -217,6 +219,8 @@ class BatchUploader {
 
   constructor(options: UploadStreamOptions) {
     this.#client = options.client;
+    this.#postInputsChunked = (options.client as { postInputsChunked?: ChunkedPostInputs })
+      .postInputsChunked;
     this.#userAppId = options.userAppId ? create(UserAppIDSetSchema, options.userAppId) : undefined;
     this.#retry = options.retry ?? new RetryPolicy();
     this.#limiter = options.rateLimiter;
@@ -306,12 +310,16 @@ class BatchUploader {
           // has already used its ID.
           jobId = `${this.#runId}-${batchNo}-${attempts + 1}`;
           attempts++;
-          return this.#client.postInputs({
+          const fields = {
             userAppId: this.#userAppId,
-            inputs: pending.map((l) => l.input),
             inputsAddJobId: jobId,
             inputIdConflictResolution: InputIDConflictResolution.SKIP,
-          }, { signal });
+          };
+          const inputs = pending.map((l) => l.input);
+          // Over gRPC, the media bytes go out without being copied into one message first.
+          return this.#postInputsChunked
+            ? this.#postInputsChunked(fields, inputs, { signal })
+            : this.#client.postInputs({ ...fields, inputs }, { signal });
         });
       } catch (err) {
         if (!(err instanceof RetriesExhausted)) throw err;
