@@ -235,6 +235,7 @@ export class Journal {
   #file: Deno.FsFile;
   #queue: Promise<void> = Promise.resolve();
   #encoder = new TextEncoder();
+  #closed = false;
 
   private constructor(path: string, state: JournalState, file: Deno.FsFile) {
     this.path = path;
@@ -263,17 +264,19 @@ export class Journal {
    * @returns A promise that settles when the lines are written.
    */
   append(entries: JournalEntry[]): Promise<void> {
-    if (entries.length === 0) return this.#queue;
+    if (this.#closed) return Promise.reject(new Error(`The journal ${this.path} is closed`));
+    if (entries.length === 0) return this.#queue.catch(() => {});
     for (const entry of entries) applyEntry(this.state, entry);
     const text = entries.map((e) => JSON.stringify(e)).join("\n") + "\n";
     const bytes = this.#encoder.encode(text);
-    this.#queue = this.#queue.then(async () => {
+    const write = this.#queue.catch(() => {}).then(async () => {
       let written = 0;
       while (written < bytes.length) {
         written += await this.#file.write(bytes.subarray(written));
       }
     });
-    return this.#queue;
+    this.#queue = write;
+    return write;
   }
 
   /**
@@ -282,8 +285,11 @@ export class Journal {
    * @returns A promise that settles when the file is closed.
    */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      await this.#queue;
+      // A failed write was reported to the append that made it.
+      await this.#queue.catch(() => {});
     } finally {
       this.#file.close();
     }

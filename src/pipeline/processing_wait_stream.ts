@@ -12,6 +12,10 @@ import { StatusSchema } from "../gen/clarifai/api/status/status_pb.ts";
 import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { ProgressEvent } from "./progress_event.ts";
+import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
+import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+import { classifyStatus } from "../clarifai/status_codes.ts";
+import { FatalUploadError } from "../clarifai/errors.ts";
 
 /** Options of {@linkcode ProcessingWaitStream}. */
 export interface ProcessingWaitOptions {
@@ -27,6 +31,10 @@ export interface ProcessingWaitOptions {
   pollMs?: number;
   /** Longest delay between polls in ms (default 5000). */
   maxPollMs?: number;
+  /** Retries of each poll on retryable outcomes (default: `new RetryPolicy()`). */
+  retry?: RetryPolicy;
+  /** Paces the polls with the uploads' requests. */
+  rateLimiter?: RateLimiter;
 }
 
 interface Job {
@@ -64,6 +72,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * import { V2 } from "../gen/clarifai/api/service_pb.ts";
  * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
  * import type { ProgressEvent } from "./progress_event.ts";
+import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
+import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+import { classifyStatus } from "../clarifai/status_codes.ts";
+import { FatalUploadError } from "../clarifai/errors.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const client = createClient(V2, createRouterTransport(({ service }) => {
@@ -117,22 +129,43 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
           }
           return { pending, succeeded, failed };
         };
-        while ([...jobs.values()].some((j) => !j.done)) {
+        // Each poll is retried like an upload request. A poll that still fails ends the wait:
+        // what is not known to be processed stays counted as pending in the summary.
+        const retry = options.retry ?? new RetryPolicy();
+        const call = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+          try {
+            return await withRetry(fn, retry, {
+              signal: options.signal,
+              rateLimiter: options.rateLimiter,
+            });
+          } catch (err) {
+            if (err instanceof FatalUploadError || options.signal?.aborted) throw err;
+            return undefined;
+          }
+        };
+        let gaveUp = false;
+        while (!gaveUp && [...jobs.values()].some((j) => !j.done)) {
           for (const [id, job] of jobs) {
             if (job.done) continue;
-            const response = await options.client.getInputsAddJob(
-              { userAppId, id },
-              { signal: options.signal },
+            const response = await call(() =>
+              options.client.getInputsAddJob({ userAppId, id }, { signal: options.signal })
             );
+            if (!response || classifyStatus(response.status) === "retryable") {
+              gaveUp = true;
+              break;
+            }
             const progress = response.inputsAddJob?.progress;
-            if (!progress) continue;
+            if (!progress) {
+              job.done = true; // an unknown job: its inputs stay pending in the counts
+              continue;
+            }
             job.pending = Number(progress.pendingCount + progress.inProgressCount);
             job.succeeded = Number(progress.successCount);
             job.failed = Number(progress.failedCount);
             job.done = job.pending === 0;
           }
           controller.enqueue({ type: "processing", ...totals() });
-          if ([...jobs.values()].some((j) => !j.done)) {
+          if (!gaveUp && [...jobs.values()].some((j) => !j.done)) {
             await sleep(delay, options.signal);
             delay = Math.min(maxPollMs, delay * 2);
           }
@@ -143,14 +176,16 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
         for (const job of failedJobs) {
           for (let i = 0; i < job.ids.length; i += 128) {
             const ids = job.ids.slice(i, i + 128);
-            const response = await options.client.listInputs({
-              userAppId,
-              ids,
-              perPage: ids.length,
-              page: 1,
-              status: create(StatusSchema, { code: StatusCode.INPUT_FAILED }),
-            }, { signal: options.signal });
-            for (const input of response.inputs) {
+            const response = await call(() =>
+              options.client.listInputs({
+                userAppId,
+                ids,
+                perPage: ids.length,
+                page: 1,
+                status: create(StatusSchema, { code: StatusCode.INPUT_FAILED }),
+              }, { signal: options.signal })
+            );
+            for (const input of response?.inputs ?? []) {
               if (input.status?.code !== StatusCode.INPUT_FAILED) continue;
               const reason = [input.status.description, input.status.details]
                 .filter((s) => s).join(": ") || "processing failed";

@@ -414,7 +414,8 @@ class BatchUploader {
         reason: f.reason,
         attempts: f.attempts,
         ...(draft ? { draft } : {}),
-        ...(maybeStored.has(f.id) ? { maybeStored: true } : {}),
+        // An input whose annotations failed is stored; one whose request went unanswered may be.
+        ...(maybeStored.has(f.id) || f.stage === "annotation" ? { maybeStored: true } : {}),
       });
     }
     await this.#journal?.append(lines);

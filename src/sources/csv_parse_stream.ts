@@ -22,14 +22,32 @@ export interface CsvParseStreamOptions {
    * @default {","}
    */
   separator?: string;
+  /**
+   * The longest record kept, in characters, so memory never grows without bound: a longer record
+   * is read to its end without being kept; {@linkcode CsvRowStream} then emits it as a row with
+   * an `error`, {@linkcode CsvParseStream} (which has no way to say so) errors with a
+   * `SyntaxError` naming its line. The default, 64 Mi characters, is above every Clarifai input
+   * limit.
+   *
+   * @default {67108864}
+   */
+  maxRecordLength?: number;
 }
+
+/** The default {@linkcode CsvParseStreamOptions.maxRecordLength}: 64 Mi characters. */
+export const DEFAULT_MAX_RECORD_LENGTH = 64 * 1024 * 1024;
 
 /** One parsed CSV record and the line of the input it starts on. */
 export interface CsvRow {
   /** The 1-based line of the input on which the record starts. */
   line: number;
-  /** The record's fields, unquoted and unescaped. */
+  /** The record's fields, unquoted and unescaped (none when `error` is set). */
   fields: string[];
+  /**
+   * Set instead of fields when the record was longer than `maxRecordLength`: it was read to its
+   * end and dropped, and parsing goes on with the next record.
+   */
+  error?: string;
 }
 
 const LF = 0x0a;
@@ -55,8 +73,14 @@ class CsvParserCore {
   readonly #sep: string;
   readonly #sepCode: number;
   readonly #emit: (fields: string[], line: number) => void;
+  readonly #maxRecordLength: number;
+  readonly #onOversize: ((line: number, message: string) => void) | undefined;
+  /** Whether the record in progress went over the limit and is read without being kept. */
+  #dropping = false;
 
   #state = START_RECORD;
+  /** Characters of the record in progress kept so far (finished fields and the partial one). */
+  #recordLength = 0;
   #fields: string[] = [];
   #partial = "";
   #started = false;
@@ -73,7 +97,14 @@ class CsvParserCore {
   /** Whether the quoted text read so far ends with a CR (a CRLF split across pieces). */
   #quotedEndsWithCr = false;
 
-  constructor(separator: string, emit: (fields: string[], line: number) => void) {
+  constructor(
+    separator: string,
+    emit: (fields: string[], line: number) => void,
+    maxRecordLength: number,
+    onOversize?: (line: number, message: string) => void,
+  ) {
+    this.#maxRecordLength = maxRecordLength;
+    this.#onOversize = onOversize;
     this.#sep = separator;
     this.#sepCode = separator.charCodeAt(0);
     this.#emit = emit;
@@ -162,7 +193,7 @@ class CsvParserCore {
             if (c === sep || c === LF || c === CR || c === QUOTE) break;
           }
           if (j === n) {
-            this.#partial += chunk.slice(i);
+            if (this.#grow(n - i)) this.#partial += chunk.slice(i);
             i = n;
             break;
           }
@@ -172,7 +203,9 @@ class CsvParserCore {
               `unexpected quote in unquoted field at column ${this.#column(j)}`,
             );
           }
-          const value = this.#partial === ""
+          const value = !this.#grow(j - i)
+            ? ""
+            : this.#partial === ""
             ? chunk.slice(i, j)
             : this.#partial + chunk.slice(i, j);
           this.#partial = "";
@@ -193,7 +226,7 @@ class CsvParserCore {
           if (end > i) {
             const piece = chunk.slice(i, end);
             this.#countQuotedLines(piece, i);
-            this.#partial += piece;
+            if (this.#grow(end - i)) this.#partial += piece;
           }
           if (q === -1) {
             i = n;
@@ -253,9 +286,40 @@ class CsvParserCore {
     this.#state = START_RECORD;
   }
 
+  /**
+   * Counts `n` more characters of the record in progress. Returns whether to keep them: past the
+   * limit the record is dropped (or, with no `onOversize`, the parse fails).
+   */
+  #grow(n: number): boolean {
+    if (this.#dropping) return false;
+    this.#recordLength += n;
+    if (this.#recordLength <= this.#maxRecordLength) return true;
+    const limit = this.#maxRecordLength;
+    const message = `the record is longer than ${
+      limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} Mi` : limit
+    } characters (an unterminated quote, or not a CSV file?)`;
+    this.#fields = [];
+    this.#partial = "";
+    if (!this.#onOversize) throw this.#error(this.#recordLine, message);
+    this.#dropping = true;
+    return false;
+  }
+
   #endRecord(): void {
     const fields = this.#fields;
     this.#fields = [];
+    this.#recordLength = 0;
+    if (this.#dropping) {
+      this.#dropping = false;
+      const limit = this.#maxRecordLength;
+      this.#onOversize!(
+        this.#recordLine,
+        `the record is longer than ${
+          limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} Mi` : limit
+        } characters: it was skipped (an unterminated quote, or not a CSV file?)`,
+      );
+      return;
+    }
     this.#emit(fields, this.#recordLine);
   }
 
@@ -306,6 +370,16 @@ class CsvParserCore {
   #error(line: number, message: string): SyntaxError {
     return new SyntaxError(`Syntax error on line ${line}: ${message}`);
   }
+}
+
+function checkMaxRecordLength(className: string, value: number | undefined): number {
+  const length = value ?? DEFAULT_MAX_RECORD_LENGTH;
+  if (!Number.isInteger(length) || length < 1) {
+    throw new RangeError(
+      `Cannot create ${className}: maxRecordLength must be a positive integer: current value is ${length}`,
+    );
+  }
+  return length;
 }
 
 function checkSeparator(className: string, separator: unknown): string {
@@ -367,6 +441,8 @@ export class CsvRowStream extends TransformStream<string, CsvRow> {
     const core = new CsvParserCore(
       separator,
       (fields, line) => controller.enqueue({ line, fields }),
+      checkMaxRecordLength("CsvRowStream", options.maxRecordLength),
+      (line, error) => controller.enqueue({ line, fields: [], error }),
     );
     super({
       start(c) {
@@ -432,7 +508,11 @@ export class CsvParseStream extends TransformStream<string, string[]> {
   constructor(options: CsvParseStreamOptions = {}) {
     const separator = checkSeparator("CsvParseStream", options.separator ?? ",");
     let controller!: TransformStreamDefaultController<string[]>;
-    const core = new CsvParserCore(separator, (fields) => controller.enqueue(fields));
+    const core = new CsvParserCore(
+      separator,
+      (fields) => controller.enqueue(fields),
+      checkMaxRecordLength("CsvParseStream", options.maxRecordLength),
+    );
     super({
       start(c) {
         controller = c;

@@ -243,6 +243,7 @@ class CsvRecords {
       type: "rejected",
       rejection: id === undefined ? { location, reason } : { location, reason, id },
     });
+    if (row.error !== undefined) return reject(row.error);
     if (fields.length !== columns.width) {
       return reject(
         `the row has ${fields.length} field${

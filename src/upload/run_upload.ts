@@ -137,8 +137,8 @@ function dryRunStream(): TransformStream<BatchItem, ProgressEvent> {
 
 /**
  * Runs an upload over a source of drafts and returns its progress events. The last event is
- * always `done` with the summary, also when a fatal outcome stopped the run (then
- * `summary.fatal` says why). Cancel the stream to stop the run; the journal stays consistent.
+ * always `done` with the summary, also when a fatal outcome or a source that cannot be read
+ * further stopped the run (then `summary.fatal` says why). Cancel the stream to stop the run; the journal stays consistent.
  *
  * @param source The drafts: a source stage's stream, or an iterable of drafts.
  * @param options Target, limits, journal.
@@ -308,6 +308,8 @@ export function runUpload(
             userAppId: options.userAppId,
             journal,
             signal: abort.signal,
+            retry: options.retry,
+            rateLimiter: limiter,
           }),
         );
       }
@@ -340,10 +342,18 @@ export function runUpload(
           await finish(controller, { cancelled: true });
           return;
         }
+        // Anything else stops the run too (a source that cannot be read further: a bad header,
+        // an unterminated quote, bytes that are not UTF-8), with a summary that says why.
+        // Requests in flight are abandoned; their inputs stay "sending" in the journal and are
+        // confirmed on the next run.
         abort.abort(err);
-        await journal?.close().catch(() => {});
-        finished = true;
-        throw err;
+        await reader?.cancel(err).catch(() => {});
+        await finish(controller, {
+          fatal: {
+            code: err instanceof SyntaxError ? "INVALID_SOURCE" : (err as Error)?.name ?? "ERROR",
+            message: (err as Error)?.message ?? String(err),
+          },
+        });
       }
     },
 

@@ -268,3 +268,48 @@ Deno.test("CsvParseStream rejects what csv-parse rejects on random malformed CSV
   }
   assert(errors > 50, `only ${errors} malformed inputs were generated`);
 });
+
+Deno.test("a record longer than maxRecordLength is skipped (CsvRowStream) or refused (CsvParseStream)", async (t) => {
+  const cases: [string, string[], number][] = [
+    ["an unquoted field", ["a,b\n", "x".repeat(60), "x".repeat(60), ",y\nc,d\n"], 3],
+    ["a quoted field across chunks", ['a,b\n"', "y".repeat(70), "\n".repeat(40), '",z\nc,d\n'], 43],
+  ];
+  for (const [name, chunks, nextLine] of cases) {
+    await t.step(`${name}: skipped, then parsing goes on`, async () => {
+      const rows = await Array.fromAsync(
+        ReadableStream.from(chunks).pipeThrough(new CsvRowStream({ maxRecordLength: 100 })),
+      );
+      assertEquals(rows, [
+        { line: 1, fields: ["a", "b"] },
+        {
+          line: 2,
+          fields: [],
+          error:
+            "the record is longer than 100 characters: it was skipped (an unterminated quote, or not a CSV file?)",
+        },
+        { line: nextLine, fields: ["c", "d"] },
+      ]);
+    });
+    await t.step(`${name}: CsvParseStream fails naming the line`, async () => {
+      const error = await assertRejects(
+        () =>
+          Array.fromAsync(
+            ReadableStream.from(chunks).pipeThrough(new CsvParseStream({ maxRecordLength: 100 })),
+          ),
+        SyntaxError,
+      );
+      assertEquals(
+        error.message,
+        "Syntax error on line 2: the record is longer than 100 characters (an unterminated quote, or not a CSV file?)",
+      );
+    });
+  }
+  await t.step("a record at the limit is kept", async () => {
+    const rows = await Array.fromAsync(
+      ReadableStream.from(["a\n", "z".repeat(50), "z".repeat(50), "\n"]).pipeThrough(
+        new CsvRowStream({ maxRecordLength: 100 }),
+      ),
+    );
+    assertEquals(rows[1].fields[0].length, 100);
+  });
+});
