@@ -76,7 +76,7 @@ Upload:
   --dataset ID           dataset the inputs join
   --create-dataset       create the dataset when it does not exist
   --batch-size N         inputs per request, 1..128 (default 32)
-  --max-batch-mb N       megabytes per request (default 64)
+  --max-batch-mb N       megabytes per request (default 32)
   --concurrency N        requests in flight (default 4)
   --rps N                requests per second at most (default 15; 0 = no limit)
   --retries N            attempts per request (default 5)

@@ -32,8 +32,9 @@ export interface BatchStreamOptions {
   /** At most this many inputs per batch, 1 to 128; default 32. */
   batchSize?: number;
   /**
-   * At most this many encoded bytes per request, from 1 KiB to 128 MiB; default 64 MiB (well
-   * under Clarifai's 128 MB request limit).
+   * At most this many encoded bytes per request, from 1 KiB to 128 MiB; default 32 MiB: well
+   * under Clarifai's 128 MB request limit, above its 20 MB image limit, and measured faster
+   * than 64 MiB (smaller requests overlap better) with less memory in flight.
    */
   maxBatchBytes?: number;
   /**
@@ -48,8 +49,8 @@ const MAX_BATCH_SIZE = 128;
 const MIN_BATCH_BYTES = 1024;
 const MAX_BATCH_BYTES = 128 * MIB;
 
-/** The default {@linkcode BatchStreamOptions.maxBatchBytes}: 64 MiB. */
-export const DEFAULT_MAX_BATCH_BYTES = 64 * MIB;
+/** The default {@linkcode BatchStreamOptions.maxBatchBytes}: 32 MiB. */
+export const DEFAULT_MAX_BATCH_BYTES = 32 * MIB;
 
 /**
  * The largest request a lone video may make, whatever `maxBatchBytes` says: a video travels

@@ -41,7 +41,7 @@ export interface RunUploadOptions {
   dryRun?: boolean;
   /** Inputs per request, 1..128 (default 32). */
   batchSize?: number;
-  /** Encoded bytes per request (default 64 MiB). */
+  /** Encoded bytes per request (default 32 MiB). */
   maxBatchBytes?: number;
   /** Requests in flight (default 4). */
   concurrency?: number;
