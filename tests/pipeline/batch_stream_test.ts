@@ -92,7 +92,7 @@ Deno.test("BatchStream validates its options", { permissions: {} }, async (t) =>
     {
       options: { requestOverheadBytes: -1 },
       message:
-        "Cannot create BatchStream: requestOverheadBytes must be an integer from 0 to 67108863: current value is -1",
+        "Cannot create BatchStream: requestOverheadBytes must be an integer from 0 to 33554431: current value is -1",
     },
   ];
   for (const c of cases) {
