@@ -187,6 +187,7 @@ export async function soakSeed(
             } retries ${s?.retries}`,
         );
         firstResults.push(r);
+        if (s?.fatal) log(`seed ${seed}: ${name}: fatal: ${s.fatal.code}: ${s.fatal.message}`);
         if (s) break;
         const error = r.stderr.split("\n").find((l) => /error/i.test(l)) ?? r.stderr.slice(0, 200);
         const at = r.stderr.split("\n").find((l) => /src\//.test(l))?.trim() ?? "";
@@ -221,7 +222,7 @@ export async function soakSeed(
         const s = summaryOfOutput(r.stdout);
         retry.exitCodes.push(r.code);
         // Failures `retry` refuses to re-send (duplicates without --new-ids-for-duplicates).
-        const refused = r.stderr.split("\n").filter((l) => l.startsWith("not retried:"));
+        const refused = r.stderr.split("\n").filter((l) => l.includes("not retried:"));
         retry.notRetried += refused.length;
         if (retry.notRetriedSample.length < 3) retry.notRetriedSample.push(...refused.slice(0, 3));
         retry.uploaded += s?.uploaded ?? 0;
