@@ -33,6 +33,7 @@ import {
   startServer,
 } from "./run_tool.ts";
 import { renderChart } from "./chart.ts";
+import { DEFAULT_MAX_BATCH_BYTES } from "../../src/pipeline/batch_stream.ts";
 import { renderReport, type Report, type Row } from "./report.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -65,7 +66,7 @@ const FULL: Plan = {
   csvRows: 1_000_000,
   growthSmall: [10_000, 100_000],
   growthLarge: [20, 80],
-  timeout: { upflow: 600, sdkSmall: 240, sdkLarge: 150, sdkCsv: 90, limit: 300 },
+  timeout: { upflow: 600, sdkSmall: 240, sdkLarge: 120, sdkCsv: 60, limit: 300 },
 };
 
 const QUICK: Plan = {
@@ -251,14 +252,39 @@ async function runSdk(tmp: string, dataset: Dataset, plan: Plan): Promise<Row> {
     : plan.timeout.sdkCsv;
   try {
     log(`SDK ${dataset.label} → local API (timeout ${timeoutS} s)`);
+    // Poll the server's count every 5 s: a run stopped by its timeout is then judged by its
+    // steady rate too (the second half of the samples), not only by its average.
+    const samples: [number, number][] = [];
+    const t0 = performance.now();
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        await new Promise((r) => setTimeout(r, 5000));
+        if (!polling) break;
+        try {
+          samples.push([(performance.now() - t0) / 1000, await countInputs(api.base, KEY)]);
+        } catch { /* not up yet */ }
+      }
+    })();
     const result = await runMeasured(
       DENO,
       ["run", "-A", SDK, mode, dataset.path, "--base", api.base, "--batch-size", String(batch)],
       { env: ENV, cwd: ROOT, timeoutS },
     );
+    polling = false;
+    await poller;
     const stored = await countInputs(api.base, KEY);
+    const half = samples.filter(([t]) => t >= timeoutS / 2);
+    const steady = result.timedOut && half.length >= 2
+      ? (half.at(-1)![1] - half[0][1]) / (half.at(-1)![0] - half[0][0])
+      : undefined;
     const note = [
       `batch size ${batch}`,
+      steady !== undefined
+        ? `steady rate over the second half: ${
+          steady >= 10 ? Math.round(steady) : steady.toFixed(2)
+        } inputs/s`
+        : "",
       result.code !== 0 && !result.timedOut
         ? result.stderrTail.split("\n").slice(-3).join(" ")
         : "",
@@ -468,8 +494,15 @@ if (import.meta.main) {
   }
 
   const csvBench = skip.has("csv-bench") ? [] : await csvParseBench();
+  const git = (args: string[]) =>
+    new Deno.Command("git", { args, cwd: ROOT }).output().then((o) =>
+      new TextDecoder().decode(o.stdout).trim()
+    ).catch(() => "?");
+  const commit = await git(["rev-parse", "--short", "HEAD"]);
+  const dirty = await git(["status", "--porcelain", "--", "src", "server"]);
   const report: Report = {
     quick: values.quick ?? false,
+    commit: `${commit}${dirty ? " (with uncommitted changes in src/ or server/)" : ""}`,
     command: `deno run -A bench/e2e/main.ts${values.quick ? " --quick" : ""}`,
     date: new Date().toISOString(),
     machine: await machine(),
@@ -479,7 +512,7 @@ if (import.meta.main) {
     rows,
     growth,
     csvBench,
-    maxBatchBytesMiB: 64,
+    maxBatchBytesMiB: DEFAULT_MAX_BATCH_BYTES / 1024 / 1024,
     concurrency: 4,
   };
   const text = renderReport(report);

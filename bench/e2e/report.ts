@@ -35,6 +35,8 @@ export interface Report {
   quick: boolean;
   /** The command. */
   command: string;
+  /** The commit measured. */
+  commit: string;
   /** When. */
   date: string;
   /** The machine and the versions. */
@@ -60,7 +62,7 @@ export interface Report {
   growth: Row[];
   /** `deno bench` of the CSV parsers: average ms per parse of the same text. */
   csvBench: { name: string; avgMs: number }[];
-  /** upflow's default maxBatchBytes in MiB. */
+  /** upflow's default maxBatchBytes in MiB (read from the code). */
   maxBatchBytesMiB: number;
   /** upflow's default concurrency. */
   concurrency: number;
@@ -248,7 +250,7 @@ export function renderReport(report: Report): string {
       report.quick ? " (quick run: tiny sizes, not the published figures)" : ""
     }`,
     "",
-    `Command: \`${report.command}\` — ${report.date}, ${
+    `Command: \`${report.command}\` at commit ${report.commit} — ${report.date}, ${
       report.totalSeconds.toFixed(0)
     } s in all (data generation ${report.generateSeconds.toFixed(0)} s).`,
     "",
