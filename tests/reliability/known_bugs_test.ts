@@ -143,3 +143,42 @@ Deno.test({
     assert(result.ok, JSON.stringify(result, null, 2));
   },
 });
+
+Deno.test({
+  name: "bug: --wait misses the processing failures of batches resent after a dropped answer",
+  // Bug: UploadStream (src/pipeline/upload_stream.ts, the `batch` event) reports only
+  // `jobId: outcome.jobIds.at(-1)`, the inputs-add job of the batch's last attempt. When an
+  // earlier attempt was committed and its answer lost (drop-after-commit), the inputs live in
+  // that earlier job; the resend is answered INPUT_DUPLICATE, confirmed present, and counted
+  // uploaded, but ProcessingWaitStream polls only the last job: those inputs are never tracked
+  // (processing succeeded + failed < uploaded) and their processing failures reach neither the
+  // events nor the journal. Fix: report every job ID of the batch (or, at the end of the wait,
+  // ListInputs by ID with status INPUT_FAILED for every accepted input).
+  ignore: true,
+  permissions: { net: true, read: true, env: true },
+  async fn() {
+    const api = await startApi({
+      key: "k",
+      faults: "fail-input=0.05,drop-after-commit=0.1,seed=1",
+    });
+    const userAppId = { userId: "u", appId: "a" };
+    const client = createClarifaiClient({ base: api.api.baseUrl, pat: "k", ...userAppId });
+    try {
+      const failedEvents = new Set<string>();
+      const summary = await summaryOf(
+        runUpload(texts(600), { client, userAppId, wait: true, rps: 0 }),
+        (e) => e.type === "failed" && e.stage === "processing" && failedEvents.add(e.id),
+      );
+      api.api.setFaults({});
+      await api.api.waitForProcessing();
+      const failedHeld = [...(await listAllInputs(client)).values()]
+        .filter((i) => /FAILED/.test(i.status)).map((i) => i.id);
+      assertEquals(summary.uploaded, 600);
+      assertEquals((summary.processing?.succeeded ?? 0) + (summary.processing?.failed ?? 0), 600);
+      assertEquals(failedHeld.filter((id) => !failedEvents.has(id)), []);
+    } finally {
+      client.close();
+      await api.close();
+    }
+  },
+});
