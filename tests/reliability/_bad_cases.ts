@@ -40,18 +40,20 @@ export interface BadCase {
   expect: Expected[];
   /** For runs that end without records: a substring of standard error or the fatal message. */
   message?: string;
+  /** The run must end with a `done` summary whose `fatal` says why (exit 3). */
+  fatalSummary?: boolean;
   /** A bug this case shows: the step is skipped (ignored) until it is fixed. */
   bug?: string;
 }
 
 /**
- * Bug: an error thrown by a source (a CSV syntax error, a bad header, bytes that are not UTF-8,
- * an empty CSV, a missing CSV file or folder) escapes `runUpload` and the CLI: an uncaught
- * exception with a stack trace, Deno's exit code 1 (not 3), no summary, the journal left
- * without an outcome for the run.
+ * Bug: `upflow folder` on a path that does not exist: the pre-count (`countFolder`, called from
+ * the stream's `start` in `src/upload/upload.ts`, `uploadFolder`) throws `NotFound` outside
+ * `runUpload`, so it escapes the CLI: an uncaught exception with a stack trace, exit 1, no
+ * summary. (Errors inside the source stream now end with a fatal summary, exit 3.)
  */
-export const SOURCE_ERRORS_CRASH =
-  "source errors crash the CLI (uncaught exception, exit 1, no summary): runUpload rethrows them";
+export const MISSING_FOLDER_CRASHES =
+  "a missing folder crashes the CLI: countFolder's NotFound escapes uploadFolder";
 
 const png = () => pngBytes(8, 8, 3);
 
@@ -64,7 +66,7 @@ const CSV: BadCase[] = [
     records: undefined,
     expect: [],
     message: "unterminated_quote.csv:3: unterminated quoted field",
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
   },
   {
     name: "csv: a row with more fields than the header",
@@ -87,7 +89,7 @@ const CSV: BadCase[] = [
     records: undefined,
     expect: [],
     message: 'unknown column "colour"',
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
   },
   {
     name: "csv: no input column",
@@ -96,7 +98,7 @@ const CSV: BadCase[] = [
     records: undefined,
     expect: [],
     message: 'the header has no "input" column',
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
   },
   {
     name: "csv: metadata that does not parse",
@@ -164,7 +166,7 @@ const CSV: BadCase[] = [
     records: undefined,
     expect: [],
     message: "non_utf8.csv: the file is not valid UTF-8",
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
   },
   {
     name: "csv: a 0-byte file",
@@ -173,7 +175,7 @@ const CSV: BadCase[] = [
     records: undefined,
     expect: [],
     message: "the CSV is empty",
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
   },
   {
     name: "csv: a header and no rows",
@@ -216,7 +218,7 @@ const CSV: BadCase[] = [
     records: undefined,
     expect: [],
     message: "quote_in_unquoted.csv:2: unexpected quote",
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
   },
   {
     name: "csv: invalid concept IDs",
@@ -269,7 +271,7 @@ const CSV: BadCase[] = [
     args: ["csv", "{bad}/csv/no_such_file.csv"],
     exit: 3,
     message: "no_such_file.csv",
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
     expect: [],
   },
 ];
@@ -383,7 +385,8 @@ const FOLDER: BadCase[] = [
     args: ["folder", "{tmp}/nothing-here"],
     exit: 3,
     message: "nothing-here",
-    bug: SOURCE_ERRORS_CRASH,
+    fatalSummary: true,
+    bug: MISSING_FOLDER_CRASHES,
     expect: [],
   },
 ];

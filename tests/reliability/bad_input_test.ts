@@ -40,6 +40,7 @@ function check(c: BadCase, ran: Ran): void {
   assertEquals(result.code, c.exit, `${c.name}: exit code\n${describe(ran)}`);
   if (c.records === undefined) {
     // The run stops before reading records: one clear message, no stack trace.
+    if (c.fatalSummary) assert(summary?.fatal, `${c.name}: no fatal summary\n${describe(ran)}`);
     const text = `${result.stderr}\n${summary?.fatal?.message ?? ""}`;
     assertStringIncludes(text, c.message ?? "");
     assert(
