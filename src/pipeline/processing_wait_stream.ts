@@ -38,8 +38,6 @@ export interface ProcessingWaitOptions {
 }
 
 interface Job {
-  ids: string[];
-  locations: Map<string, string>;
   pending: number;
   succeeded: number;
   failed: number;
@@ -86,7 +84,9 @@ import { FatalUploadError } from "../clarifai/errors.ts";
  *     }),
  *   });
  * }));
- * const batch: ProgressEvent = { type: "batch", batch: 1, ids: ["a", "b"], bytes: 2, attempts: 1, jobId: "j1" };
+ * const batch: ProgressEvent = {
+ *   type: "batch", batch: 1, ids: ["a", "b"], bytes: 2, attempts: 1, jobIds: ["j1"],
+ * };
  * const events = await Array.fromAsync(
  *   ReadableStream.from([batch]).pipeThrough(new ProcessingWaitStream({ client })),
  * );
@@ -101,20 +101,18 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
    */
   constructor(options: ProcessingWaitOptions) {
     const jobs = new Map<string, Job>();
+    // The inputs of each batch and the jobs (one per request) that may hold them.
+    const batches: { ids: string[]; jobIds: string[] }[] = [];
     const pollMs = options.pollMs ?? 200;
     const maxPollMs = options.maxPollMs ?? 5000;
     const userAppId = options.userAppId;
     super({
       transform(event, controller) {
-        if (event.type === "batch" && event.jobId) {
-          jobs.set(event.jobId, {
-            ids: event.ids,
-            locations: new Map(),
-            pending: event.ids.length,
-            succeeded: 0,
-            failed: 0,
-            done: false,
-          });
+        if (event.type === "batch" && event.jobIds?.length) {
+          batches.push({ ids: event.ids, jobIds: event.jobIds });
+          for (const id of event.jobIds) {
+            jobs.set(id, { pending: 0, succeeded: 0, failed: 0, done: false });
+          }
         }
         controller.enqueue(event);
       },
@@ -171,11 +169,14 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
           }
         }
         if (jobs.size === 0) return;
-        const failedJobs = [...jobs.values()].filter((j) => j.failed > 0);
+        // The inputs that failed are read back, by ID, from the batches whose jobs saw failures.
+        const failedBatches = batches.filter((b) =>
+          b.jobIds.some((id) => jobs.get(id)!.failed > 0)
+        );
         const lines: JournalEntry[] = [];
-        for (const job of failedJobs) {
-          for (let i = 0; i < job.ids.length; i += 128) {
-            const ids = job.ids.slice(i, i + 128);
+        for (const batch of failedBatches) {
+          for (let i = 0; i < batch.ids.length; i += 128) {
+            const ids = batch.ids.slice(i, i + 128);
             const response = await call(() =>
               options.client.listInputs({
                 userAppId,

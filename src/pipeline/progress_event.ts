@@ -107,8 +107,11 @@ export interface BatchEvent {
   bytes: number;
   /** Requests it took (1 when nothing was retried). */
   attempts: number;
-  /** The inputs-add job that tracks the batch's processing, when sent. */
-  jobId?: string;
+  /**
+   * The inputs-add jobs that track the batch's processing, one per request it took (an input
+   * accepted on a retry, or stored by a request whose answer was lost, is in an earlier one).
+   */
+  jobIds?: string[];
   /** Annotations posted with the batch's inputs, when there were any. */
   annotations?: number;
 }

@@ -147,7 +147,7 @@ export class UploadStream extends TransformStream<BatchItem, ProgressEvent> {
               ids: outcome.accepted.map((l) => l.draft.id),
               bytes: outcome.accepted.reduce((sum, l) => sum + l.contentBytes, 0),
               attempts: outcome.attempts,
-              jobId: outcome.jobIds.at(-1),
+              jobIds: outcome.jobIds,
               ...(outcome.annotations ? { annotations: outcome.annotations } : {}),
             });
           }
@@ -302,14 +302,15 @@ class BatchUploader {
       maybeStored.has(id) || this.#priorUnanswered.has(id) || this.#priorUploaded.has(id);
 
     for (let round = 0; pending.length > 0; round++) {
-      let jobId = "";
       let result;
       try {
         result = await this.#call("PostInputs", (signal) => {
           // A fresh job ID per attempt: an attempt cut off after the server committed it
           // has already used its ID.
-          jobId = `${this.#runId}-${batchNo}-${attempts + 1}`;
+          const jobId = `${this.#runId}-${batchNo}-${attempts + 1}`;
           attempts++;
+          // Every attempt's job is kept: one whose answer was lost may hold inputs too.
+          jobIds.push(jobId);
           const fields = {
             userAppId: this.#userAppId,
             inputsAddJobId: jobId,
@@ -336,7 +337,6 @@ class BatchUploader {
         }
         break;
       }
-      jobIds.push(jobId);
       const byId = new Map(response.inputs.map((input) => [input.id, input]));
       const retryNow: LoadedInput[] = [];
       const toConfirm: LoadedInput[] = [];
