@@ -230,20 +230,19 @@ export async function crashAndResume(options: CrashOptions = {}): Promise<CrashR
         if (endsTorn(bytes)) {
           report.tornNatural++;
           torn = "natural";
-        } else if (run % 4 === 2 && bytes.length > 0) {
-          // Half a line, as a write cut off mid-way would leave it.
-          await Deno.writeTextFile(
-            journal,
-            '{"t":"input","id":"k-torn","location":"x.csv:9","out',
-            {
-              append: true,
-            },
-          );
-          report.tornForced++;
-          torn = "forced";
+          if ((await readJournal(journal)).repaired) report.repaired++;
         }
-        const before = await readJournal(journal);
-        if (before.repaired) report.repaired++;
+      }
+      if (run % 3 === 2 && torn === "") {
+        // Half a line, as a write cut off mid-way would leave it (whether or not a kill landed).
+        await Deno.writeTextFile(
+          journal,
+          '{"t":"input","id":"k-torn","location":"x.csv:9","out',
+          { append: true },
+        );
+        report.tornForced++;
+        torn = "forced";
+        if ((await readJournal(journal)).repaired) report.repaired++;
       }
       if (runKills > 0) report.runsKilled++;
       // Resume: the same command, until it finishes (a failure left by the faults would exit 1).

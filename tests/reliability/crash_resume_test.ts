@@ -2,7 +2,7 @@
  * Crash and resume: the CLI is killed with SIGKILL at random moments (half of them right after
  * its journal grew), then the same command is run again; every input ends up held exactly once,
  * with its data and boxes, and the journal reads back cleanly (a torn last line is cut off on
- * open; one run gets half a line appended before it resumes). The default run has 6 runs; the
+ * open; every third run gets half a line appended before it resumes). The default run has 6 runs; the
  * soak script runs 20 (`deno run -A tests/reliability/soak.ts --inputs 0 --crash-runs 20`).
  */
 import { assert, assertEquals, assertGreater } from "@std/assert";
