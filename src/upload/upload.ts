@@ -144,7 +144,11 @@ export function uploadInputs(
         }).getReader();
       } catch (err) {
         await closeTarget();
-        if (!(err instanceof FatalUploadError)) throw err;
+        // A target that cannot be reached, a dataset that is missing, a folder that does not
+        // exist: the run ends before it starts, with a summary that says why.
+        const code = err instanceof FatalUploadError
+          ? statusCodeName(err.statusCode ?? 0)
+          : (err as Error)?.name ?? "ERROR";
         controller.enqueue({
           type: "done",
           summary: {
@@ -163,7 +167,7 @@ export function uploadInputs(
             durationMs: 0,
             inputsPerSecond: 0,
             megabytesPerSecond: 0,
-            fatal: { code: statusCodeName(err.statusCode ?? 0), message: err.message },
+            fatal: { code, message: (err as Error)?.message ?? String(err) },
           },
         });
         controller.close();
