@@ -46,15 +46,6 @@ export interface BadCase {
   bug?: string;
 }
 
-/**
- * Bug: `upflow folder` on a path that does not exist: the pre-count (`countFolder`, called from
- * the stream's `start` in `src/upload/upload.ts`, `uploadFolder`) throws `NotFound` outside
- * `runUpload`, so it escapes the CLI: an uncaught exception with a stack trace, exit 1, no
- * summary. (Errors inside the source stream now end with a fatal summary, exit 3.)
- */
-export const MISSING_FOLDER_CRASHES =
-  "a missing folder crashes the CLI: countFolder's NotFound escapes uploadFolder";
-
 const png = () => pngBytes(8, 8, 3);
 
 /** CSV cases (text unless the arguments say otherwise). */
@@ -386,7 +377,6 @@ const FOLDER: BadCase[] = [
     exit: 3,
     message: "nothing-here",
     fatalSummary: true,
-    bug: MISSING_FOLDER_CRASHES,
     expect: [],
   },
 ];
