@@ -28,7 +28,10 @@ export interface LoadStreamOptions {
    * that size). The signal aborts when the stream is cancelled. Tests inject their own to observe
    * reads.
    */
-  readFile?: (path: string, options: { signal: AbortSignal }) => Promise<Uint8Array>;
+  readFile?: (
+    path: string,
+    options: { signal: AbortSignal; size?: number },
+  ) => Promise<Uint8Array>;
   /** Returns a path's size and whether it is a file; default `Deno.stat`. */
   stat?: (path: string) => Promise<FileStat>;
 }
@@ -213,7 +216,10 @@ function loadInline(draft: InputDraft): LoadedItem {
 
 async function loadDraft(
   draft: InputDraft,
-  readFile: (path: string, options: { signal: AbortSignal }) => Promise<Uint8Array>,
+  readFile: (
+    path: string,
+    options: { signal: AbortSignal; size?: number },
+  ) => Promise<Uint8Array>,
   stat: (path: string) => Promise<FileStat>,
   signal: AbortSignal,
 ): Promise<LoadedItem> {
@@ -237,7 +243,7 @@ async function loadDraft(
 
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path, { signal });
+    bytes = await readFile(path, { signal, size });
   } catch (error) {
     return rejected(draft, fileErrorReason(path, error));
   }
