@@ -40,6 +40,42 @@ function tooLarge(maxBytes: number): ApiError {
   );
 }
 
+/**
+ * The request body, ended with an error when the client goes away before sending all of it
+ * (a body read can otherwise wait forever on a connection that is gone). Once the body is
+ * complete, the client may leave: the job goes on.
+ */
+function untilClientLeaves(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let complete = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const onAbort = () => {
+        if (complete) return;
+        controller.error(
+          new ApiError(400, "client_disconnected", "The client left before the body was complete"),
+        );
+        reader.cancel().catch(() => {});
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    },
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) {
+        complete = true;
+        controller.close();
+      } else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
 function limited(service: UploadService, body: ReadableStream<Uint8Array>) {
   return body.pipeThrough(
     new ByteLimitStream({
@@ -163,7 +199,7 @@ async function csvBodyUpload(c: Context, service: UploadService): Promise<Respon
     settings: settingsOf(options, pat),
   });
   const source = () =>
-    csvSource(limited(service, body), {
+    csvSource(limited(service, untilClientLeaves(body, c.req.raw.signal)), {
       inputType: options.inputType,
       csvType: options.csvType,
       labels: options.labels,

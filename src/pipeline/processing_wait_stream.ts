@@ -5,10 +5,8 @@
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { V2 } from "../gen/clarifai/api/service_pb.ts";
-import { StatusSchema } from "../gen/clarifai/api/status/status_pb.ts";
 import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { ProgressEvent } from "./progress_event.ts";
@@ -169,12 +167,20 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
           }
         }
         if (jobs.size === 0) return;
-        // The inputs that failed are read back, by ID, from the batches whose jobs saw failures.
-        const failedBatches = batches.filter((b) =>
-          b.jobIds.some((id) => jobs.get(id)!.failed > 0)
-        );
+        // The final account is read input by input (ListInputs by ID) for every batch whose
+        // jobs do not vouch for all of its inputs: jobs that saw failures, jobs never polled
+        // (the wait gave up), inputs stored by an earlier run's request. An input whose state
+        // cannot be read stays pending.
+        let succeeded = 0, failed = 0, pending = 0;
         const lines: JournalEntry[] = [];
-        for (const batch of failedBatches) {
+        for (const batch of batches) {
+          const batchJobs = batch.jobIds.map((id) => jobs.get(id)!);
+          const clean = batchJobs.every((j) => j.done && j.failed === 0) &&
+            batchJobs.reduce((n, j) => n + j.succeeded, 0) === batch.ids.length;
+          if (clean) {
+            succeeded += batch.ids.length;
+            continue;
+          }
           for (let i = 0; i < batch.ids.length; i += 128) {
             const ids = batch.ids.slice(i, i + 128);
             const response = await call(() =>
@@ -183,17 +189,26 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
                 ids,
                 perPage: ids.length,
                 page: 1,
-                status: create(StatusSchema, { code: StatusCode.INPUT_FAILED }),
               }, { signal: options.signal })
             );
-            for (const input of response?.inputs ?? []) {
-              if (input.status?.code !== StatusCode.INPUT_FAILED) continue;
-              const reason = [input.status.description, input.status.details]
+            const byId = new Map((response?.inputs ?? []).map((input) => [input.id, input]));
+            for (const id of ids) {
+              const status = byId.get(id)?.status;
+              if (status?.code === StatusCode.INPUT_SUCCESS) {
+                succeeded++;
+                continue;
+              }
+              if (status?.code !== StatusCode.INPUT_FAILED) {
+                pending++;
+                continue;
+              }
+              failed++;
+              const reason = [status.description, status.details]
                 .filter((s) => s).join(": ") || "processing failed";
               controller.enqueue({
                 type: "failed",
-                id: input.id,
-                location: input.id,
+                id,
+                location: id,
                 stage: "processing",
                 code: "INPUT_FAILED",
                 reason,
@@ -201,8 +216,8 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
               });
               lines.push({
                 t: "input",
-                id: input.id,
-                location: input.id,
+                id,
+                location: id,
                 outcome: "processing-failed",
                 stage: "processing",
                 code: "INPUT_FAILED",
@@ -211,6 +226,7 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
             }
           }
         }
+        controller.enqueue({ type: "processing", pending, succeeded, failed });
         await options.journal?.append(lines);
       },
     });

@@ -350,7 +350,11 @@ export function runUpload(
         await reader?.cancel(err).catch(() => {});
         await finish(controller, {
           fatal: {
-            code: err instanceof SyntaxError ? "INVALID_SOURCE" : (err as Error)?.name ?? "ERROR",
+            code: typeof (err as { code?: unknown })?.code === "string"
+              ? (err as { code: string }).code.toUpperCase()
+              : err instanceof SyntaxError
+              ? "INVALID_SOURCE"
+              : (err as Error)?.name ?? "ERROR",
             message: (err as Error)?.message ?? String(err),
           },
         });

@@ -164,18 +164,11 @@ function failingAfter(method: string, allowed: number): Interceptor {
 }
 
 Deno.test({
-  name: "bug: a --wait that gives up reports nothing pending and reads no failures back",
-  // Bug: ProcessingWaitStream (src/pipeline/processing_wait_stream.ts) creates each job with
-  // `pending: 0`; when a poll fails after its retries the wait gives up silently, and the jobs it
-  // never polled count as neither pending nor processed: the summary says `pending: 0` although
-  // most inputs were never checked, and their processing failures are not read back (no event,
-  // no journal line). The wait also uses the upload's retry policy, so `--retries 2` makes it
-  // give up often under throttling (the soak: 431-514 of ~500 processing failures per 50,000
-  // inputs missing from the journal). Fix: count a batch's inputs as pending until a poll says
-  // otherwise, say that the wait gave up (an event, `processing.pending` > 0), list
-  // INPUT_FAILED by ID for every batch not known to be clean, and give polls their own patient
-  // retry policy.
-  ignore: true,
+  name: "fixed bug: a --wait that gives up still accounts for every input",
+  // Was: ProcessingWaitStream counted unpolled jobs as neither pending nor processed and read
+  // failures back only from jobs that reported some, so a wait that gave up said `pending: 0`
+  // and left processing failures out of the journal. Now the final account is read input by
+  // input (ListInputs by ID) for every batch its jobs do not vouch for.
   permissions: { net: true, read: true, env: true },
   async fn() {
     const api = await startApi({ key: "k", faults: "fail-input=0.2,seed=2" });

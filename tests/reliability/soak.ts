@@ -214,7 +214,16 @@ export async function soakSeed(
       retry.rounds++;
       retry.notRetried = 0;
       for (const path of todo) {
-        const r = await runCli(["retry", path, "--json", "--retries", "12"], {
+        // The retry waits for processing too: a retried input that fails processing is
+        // journaled like any other.
+        const r = await runCli([
+          "retry",
+          path,
+          "--json",
+          ...(wait ? ["--wait"] : []),
+          "--retries",
+          "12",
+        ], {
           env,
           cwd: dir,
           timeoutMs: 3_600_000,

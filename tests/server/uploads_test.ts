@@ -208,9 +208,12 @@ Deno.test({
       } as RequestInit);
       const id = res.headers.get("upflow-job-id")!;
       const seen: Line[] = [];
-      for await (const line of lines(res.body!)) {
-        seen.push(line);
-        if (line.type === "batch" && line.batch === 3) break;
+      // Read up to the third batch and keep the response open (leaving the loop would close
+      // the connection, and a client gone before its body is complete ends the job itself).
+      const reader = lines(res.body!);
+      for (let next = await reader.next(); !next.done; next = await reader.next()) {
+        seen.push(next.value);
+        if (next.value.type === "batch" && next.value.batch === 3) break;
       }
       const deleted = await fetch(`${t.url}/v1/uploads/${id}`, { method: "DELETE", headers: AUTH });
       assertEquals(deleted.status, 200);
