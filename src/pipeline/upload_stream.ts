@@ -368,7 +368,7 @@ class BatchUploader {
         else fail(l, statusText(status), codeName(status));
       }
       if (toConfirm.length > 0) {
-        const present = await this.#presentInputs(toConfirm.map((l) => l.draft.id));
+        const present = await this.#present("inputs", toConfirm.map((l) => l.draft.id));
         for (const l of toConfirm) {
           if (present.has(l.draft.id)) accepted.push(l);
           else retryNow.push(l);
@@ -426,24 +426,25 @@ class BatchUploader {
 
   /** Returns which of `ids` the server holds. */
   /**
-   * Returns which of `ids` the server holds; an ID whose presence could not be read (the
-   * listing failed after its retries) is left out, so it is sent again.
+   * Returns which of `ids` the server holds, as inputs or as annotations; an ID whose presence
+   * could not be read (the listing failed after its retries) is left out, so it is sent again.
    */
-  async #presentInputs(ids: string[]): Promise<Set<string>> {
+  async #present(what: "inputs" | "annotations", ids: string[]): Promise<Set<string>> {
+    const query = { userAppId: this.#userAppId, ids, perPage: ids.length, page: 1 };
     const { response } = await this.#confirm(() =>
-      this.#call(
-        "ListInputs",
-        (signal) =>
-          this.#client.listInputs({
-            userAppId: this.#userAppId,
-            ids,
-            perPage: ids.length,
-            page: 1,
-          }, { signal }),
+      this.#call<{ status?: Status; ids: string[] }>(
+        what === "inputs" ? "ListInputs" : "ListAnnotations",
+        async (signal) => {
+          const r = what === "inputs"
+            ? await this.#client.listInputs(query, { signal })
+            : await this.#client.listAnnotations(query, { signal });
+          const listed = "inputs" in r ? r.inputs : r.annotations;
+          return { status: r.status, ids: listed.map((item) => item.id) };
+        },
       )
     );
     if (!response || classifyStatus(response.status) !== "success") return new Set();
-    return new Set(response.inputs.map((i) => i.id));
+    return new Set(response.ids);
   }
 
   /** Runs a presence check; a check that ran out of retries reads as "not known present". */
@@ -521,7 +522,7 @@ class BatchUploader {
         if (refused.length > 0) {
           // Annotation IDs are derived from their content: one the server already holds under
           // the same ID is ours, from an attempt whose answer was lost.
-          const present = await this.#presentAnnotations(refused.map((a) => a.annotation.id));
+          const present = await this.#present("annotations", refused.map((a) => a.annotation.id));
           for (const a of refused) {
             if (present.has(a.annotation.id)) {
               hold(a);
@@ -545,23 +546,6 @@ class BatchUploader {
       }
     }
     return { held, failedIds };
-  }
-
-  async #presentAnnotations(ids: string[]): Promise<Set<string>> {
-    const { response } = await this.#confirm(() =>
-      this.#call(
-        "ListAnnotations",
-        (signal) =>
-          this.#client.listAnnotations({
-            userAppId: this.#userAppId,
-            ids,
-            perPage: ids.length,
-            page: 1,
-          }, { signal }),
-      )
-    );
-    if (!response || classifyStatus(response.status) !== "success") return new Set();
-    return new Set(response.annotations.map((a) => a.id));
   }
 }
 
