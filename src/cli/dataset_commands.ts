@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { classifyStatus, statusCodeName } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { openTarget } from "../upload/target.ts";
 import { addInputsToDataset } from "../upload/add_inputs_to_dataset.ts";
-import { ExitCode, UsageError } from "./upload_command.ts";
+import { ExitCode, parseCommandArgs, UsageError } from "./upload_command.ts";
 
 const TARGET_OPTIONS = {
   base: { type: "string" },
@@ -44,17 +43,6 @@ how many inputs the dataset holds.
   --base, --user, --app, --transport, --local-data   the target, as for uploads
   --json                 print the result as JSON`;
 
-function parse<O extends Record<string, { type: "string" | "boolean"; short?: string }>>(
-  args: string[],
-  options: O,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 function targetOptions(values: Record<string, string | boolean | undefined>) {
   const transport = values.transport as string | undefined;
   if (transport !== undefined && transport !== "grpc" && transport !== "grpc-web") {
@@ -76,12 +64,12 @@ function targetOptions(values: Record<string, string | boolean | undefined>) {
  * @returns The exit code.
  */
 export async function addInputsCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values } = parseCommandArgs(args, {
     ...TARGET_OPTIONS,
     dataset: { type: "string" },
     ids: { type: "string" },
     "ids-file": { type: "string" },
-  });
+  }, false);
   if (values.help) {
     console.log(ADD_INPUTS_HELP);
     return ExitCode.Ok;
@@ -121,7 +109,11 @@ export async function addInputsCommand(args: string[]): Promise<number> {
  * @returns The exit code.
  */
 export async function statusCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...TARGET_OPTIONS, dataset: { type: "string" } });
+  const { values } = parseCommandArgs(
+    args,
+    { ...TARGET_OPTIONS, dataset: { type: "string" } },
+    false,
+  );
   if (values.help) {
     console.log(STATUS_HELP);
     return ExitCode.Ok;

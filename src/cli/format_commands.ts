@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { DraftOrRejection } from "../inputs/input_draft.ts";
 import type { ProgressEvent } from "../pipeline/progress_event.ts";
 import { type AnnotationCounts, countAnnotations } from "../sources/annotation_counts.ts";
@@ -17,6 +16,7 @@ import type { UploadOptions } from "../upload/upload.ts";
 import {
   defaultJournalPath,
   ExitCode,
+  parseCommandArgs,
   reportRun,
   UPLOAD_OPTIONS,
   UPLOAD_OPTIONS_HELP,
@@ -69,17 +69,6 @@ const FORMAT_OPTIONS = {
   "id-from": { type: "string" },
   "clamp-boxes": { type: "boolean" },
 } as const;
-
-function parse<O extends Record<string, { type: "string" | "boolean"; short?: string }>>(
-  args: string[],
-  options: O,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 function idFromOf(value: string | undefined): "stem" | "path" | undefined {
   if (value !== undefined && value !== "stem" && value !== "path") {
@@ -197,7 +186,7 @@ function interruptible(options: UploadOptions): UploadOptions {
  * @returns The exit code.
  */
 export async function cocoCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandArgs(args, {
     ...UPLOAD_OPTIONS,
     ...FORMAT_OPTIONS,
     images: { type: "string" },
@@ -242,7 +231,7 @@ export async function cocoCommand(args: string[]): Promise<number> {
  * @returns The exit code.
  */
 export async function yoloCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...UPLOAD_OPTIONS, ...FORMAT_OPTIONS });
+  const { values, positionals } = parseCommandArgs(args, { ...UPLOAD_OPTIONS, ...FORMAT_OPTIONS });
   if (values.help) {
     console.log(YOLO_HELP);
     return ExitCode.Ok;
@@ -271,7 +260,7 @@ export async function yoloCommand(args: string[]): Promise<number> {
  * @returns The exit code.
  */
 export async function vocCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandArgs(args, {
     ...UPLOAD_OPTIONS,
     ...FORMAT_OPTIONS,
     annotations: { type: "string" },

@@ -249,12 +249,33 @@ export function exitCodeOf(summary: UploadSummary): number {
   return ExitCode.Ok;
 }
 
-function parse<O extends Record<string, { type: "string" | "boolean"; short?: string }>>(
-  args: string[],
-  options: O,
-) {
+/**
+ * Parses a command's arguments strictly (`node:util`'s `parseArgs`), turning its errors into
+ * {@linkcode UsageError}s so the CLI exits 2 with the command's help pointer.
+ *
+ * @param args The arguments after the command.
+ * @param options The command's options, as `parseArgs` takes them.
+ * @param allowPositionals Whether the command takes positional arguments (default `true`).
+ * @returns The parsed values and positionals.
+ * @throws {UsageError} On an unknown option or a missing value.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseCommandArgs, UsageError } from "./upload_command.ts";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ *
+ * const { values, positionals } = parseCommandArgs(["a.csv", "--json"], {
+ *   json: { type: "boolean" },
+ * });
+ * assertEquals([values.json, positionals], [true, ["a.csv"]]);
+ * assertThrows(() => parseCommandArgs(["--nope"], {}), UsageError);
+ * ```
+ */
+export function parseCommandArgs<
+  O extends Record<string, { type: "string" | "boolean"; short?: string }>,
+>(args: string[], options: O, allowPositionals = true) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -319,7 +340,7 @@ ${UPLOAD_OPTIONS_HELP}`;
  * @returns The exit code.
  */
 export async function folderCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandArgs(args, {
     ...UPLOAD_OPTIONS,
     recursive: { type: "boolean" },
     labels: { type: "boolean" },
@@ -363,7 +384,7 @@ export async function folderCommand(args: string[]): Promise<number> {
  * @returns The exit code.
  */
 export async function csvCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandArgs(args, {
     ...UPLOAD_OPTIONS,
     "input-type": { type: "string" },
     "csv-type": { type: "string" },
@@ -411,7 +432,7 @@ export async function csvCommand(args: string[]): Promise<number> {
  * @returns The exit code.
  */
 export async function retryCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandArgs(args, {
     ...UPLOAD_OPTIONS,
     "new-ids-for-duplicates": { type: "boolean" },
   });

@@ -11,7 +11,7 @@ import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { ProgressEvent } from "./progress_event.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
-import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+import { abortableSleep, type RateLimiter } from "../clarifai/rate_limiter.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 
@@ -42,20 +42,6 @@ interface Job {
   done: boolean;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-
 /**
  * A pass-through `TransformStream` of progress events that, when its input ends, waits for the
  * server to process every input of the batches it saw (`GetInputsAddJob`), emitting
@@ -69,7 +55,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
  * import type { ProgressEvent } from "./progress_event.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
-import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+import { abortableSleep, type RateLimiter } from "../clarifai/rate_limiter.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
  * import { assertEquals } from "@std/assert";
@@ -162,7 +148,7 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
           }
           controller.enqueue({ type: "processing", ...totals() });
           if (!gaveUp && [...jobs.values()].some((j) => !j.done)) {
-            await sleep(delay, options.signal);
+            await abortableSleep(delay, options.signal);
             delay = Math.min(maxPollMs, delay * 2);
           }
         }

@@ -19,7 +19,12 @@ import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { BatchItem } from "./batch_stream.ts";
 import type { LoadedInput } from "./loaded_input.ts";
 import type { FailedEvent, ProgressEvent } from "./progress_event.ts";
-import { classifyError, classifyStatus, isDuplicateStatus } from "../clarifai/status_codes.ts";
+import {
+  classifyError,
+  classifyStatus,
+  isDuplicateStatus,
+  statusCodeName,
+} from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import type { ChunkedPostInputs } from "../clarifai/chunked_post_inputs.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
@@ -60,13 +65,13 @@ interface Outcome {
 
 function statusText(status: Status | undefined): string {
   if (!status) return "no status in the response";
-  const name = StatusCode[status.code] ?? String(status.code);
+  const name = statusCodeName(status.code);
   const words = [status.description, status.details].filter((s) => s && s.trim() !== "");
   return words.length ? `${name}: ${[...new Set(words)].join(" — ")}` : name;
 }
 
 function codeName(status: Status | undefined): string | undefined {
-  return status ? (StatusCode[status.code] ?? String(status.code)) : undefined;
+  return status ? statusCodeName(status.code) : undefined;
 }
 
 /**
