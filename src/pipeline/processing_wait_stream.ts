@@ -29,7 +29,7 @@ export interface ProcessingWaitOptions {
   pollMs?: number;
   /** Longest delay between polls in ms (default 5000). */
   maxPollMs?: number;
-  /** Retries of each poll on retryable outcomes (default: `new RetryPolicy()`). */
+  /** Retries of each poll on retryable outcomes (default: 10 attempts, backoff up to 20 s). */
   retry?: RetryPolicy;
   /** Paces the polls with the uploads' requests. */
   rateLimiter?: RateLimiter;
@@ -113,7 +113,7 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
         };
         // Each poll is retried like an upload request. A poll that still fails ends the wait:
         // what is not known to be processed stays counted as pending in the summary.
-        const retry = options.retry ?? new RetryPolicy();
+        const retry = options.retry ?? new RetryPolicy({ maxAttempts: 10 });
         const call = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
           try {
             return await withRetry(fn, retry, {

@@ -308,7 +308,8 @@ export function runUpload(
             userAppId: options.userAppId,
             journal,
             signal: abort.signal,
-            retry: options.retry,
+            // The wait keeps its own, patient retry policy: a short upload policy
+            // (`--retries 2`) would make it give up and leave inputs unaccounted for.
             rateLimiter: limiter,
           }),
         );
