@@ -282,6 +282,12 @@ class Answer extends Error {
   }
 }
 
+const notImplemented = (method: string): never => {
+  throw new Answer(
+    localStatus(StatusCode.NOT_IMPLEMENTED, `${method} is not implemented by the local API yet`),
+  );
+};
+
 const invalid = (details: string) =>
   new Answer(localStatus(StatusCode.CONN_INVALID_REQUEST, details));
 
@@ -348,6 +354,17 @@ export class LocalV2Service {
     getDataset: (r, u) => this.#getDataset(r, u),
     postDatasetInputs: (r, u) => this.#postDatasetInputs(r, u),
     listDatasetInputs: (r, u) => this.#listDatasetInputs(r, u),
+    patchInputs: () => notImplemented("PatchInputs"),
+    patchAnnotations: () => notImplemented("PatchAnnotations"),
+    deleteAnnotations: () => notImplemented("DeleteAnnotations"),
+    listDatasets: () => notImplemented("ListDatasets"),
+    patchDatasets: () => notImplemented("PatchDatasets"),
+    deleteDatasets: () => notImplemented("DeleteDatasets"),
+    postDatasetVersions: () => notImplemented("PostDatasetVersions"),
+    getDatasetVersion: () => notImplemented("GetDatasetVersion"),
+    listDatasetVersions: () => notImplemented("ListDatasetVersions"),
+    deleteDatasetVersions: () => notImplemented("DeleteDatasetVersions"),
+    listDatasetVersionMetricsGroups: () => notImplemented("ListDatasetVersionMetricsGroups"),
   };
 
   /**

@@ -12,14 +12,32 @@ import theirStatus from "clarifai-nodejs-grpc/proto/clarifai/api/status/status_p
 import theirStatusCodes from "clarifai-nodejs-grpc/proto/clarifai/api/status/status_code_pb";
 import {
   type Annotation,
+  DatasetVersionMetricsGroupType,
+  DatasetVersionRequestOrigin,
   type Input,
   InputIDConflictResolution,
   Point_Visibility,
 } from "../../src/gen/clarifai/api/resources_pb.ts";
 import {
+  DeleteAnnotationsRequestSchema,
+  DeleteDatasetsRequestSchema,
+  DeleteDatasetVersionsRequestSchema,
+  GetDatasetVersionRequestSchema,
+  ListAnnotationsRequestSchema,
+  ListDatasetsRequestSchema,
+  ListDatasetVersionMetricsGroupsRequestSchema,
+  ListDatasetVersionsRequestSchema,
+  MultiDatasetResponseSchema,
+  MultiDatasetVersionMetricsGroupResponseSchema,
+  MultiDatasetVersionResponseSchema,
   MultiInputResponseSchema,
+  PatchAnnotationsRequestSchema,
+  PatchDatasetsRequestSchema,
+  PatchInputsRequestSchema,
   PostAnnotationsRequestSchema,
+  PostDatasetVersionsRequestSchema,
   PostInputsRequestSchema,
+  SingleDatasetVersionResponseSchema,
 } from "../../src/gen/clarifai/api/service_pb.ts";
 import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts";
 
@@ -29,7 +47,12 @@ const NONE = { permissions: "none" } as const;
 const requireFromTheirs = createRequire(
   import.meta.resolve("clarifai-nodejs-grpc/proto/clarifai/api/resources_pb"),
 );
-const { Struct: TheirStruct } = requireFromTheirs("google-protobuf/google/protobuf/struct_pb.js");
+const { Struct: TheirStruct, Value: TheirValue } = requireFromTheirs(
+  "google-protobuf/google/protobuf/struct_pb.js",
+);
+const { UInt64Value: TheirUInt64 } = requireFromTheirs(
+  "google-protobuf/google/protobuf/wrappers_pb.js",
+);
 
 type TheirInput = InstanceType<typeof theirResources.Input>;
 type TheirAnnotation = InstanceType<typeof theirResources.Annotation>;
@@ -587,6 +610,24 @@ Deno.test("enum values match the official ones", NONE, async (t) => {
       if (typeof value === "number") assertEquals(theirs[name], value, name);
     }
   });
+  await t.step("DatasetVersionMetricsGroupType", () => {
+    const theirs = theirResources.DatasetVersionMetricsGroupType as unknown as Record<
+      string,
+      number
+    >;
+    for (const [name, value] of Object.entries(DatasetVersionMetricsGroupType)) {
+      if (typeof value === "number") assertEquals(theirs[name], value, name);
+    }
+  });
+  await t.step("DatasetVersionRequestOrigin", () => {
+    const theirs = theirResources.DatasetVersionRequestOrigin as unknown as Record<
+      string,
+      number
+    >;
+    for (const [name, value] of Object.entries(DatasetVersionRequestOrigin)) {
+      if (typeof value === "number") assertEquals(theirs[name], value, name);
+    }
+  });
   await t.step("Point.Visibility", () => {
     const theirs = theirResources.Point.Visibility as unknown as Record<string, number>;
     for (const [name, value] of Object.entries(Point_Visibility)) {
@@ -594,3 +635,306 @@ Deno.test("enum values match the official ones", NONE, async (t) => {
     }
   });
 });
+
+const UA = () => new theirResources.UserAppIDSet().setUserId("me").setAppId("photos");
+
+Deno.test("dataset version messages are wire compatible", NONE, async (t) => {
+  await t.step("PostDatasetVersionsRequest: theirs → ours", () => {
+    const version = new theirResources.DatasetVersion()
+      .setId("v1")
+      .setDescription("SDK Upload Status")
+      .setMetadata(TheirStruct.fromJavaScript({ origin: "sdk" }))
+      .setRequestOrigin(theirResources.DatasetVersionRequestOrigin.MANUAL);
+    const theirs = new theirService.PostDatasetVersionsRequest()
+      .setUserAppId(UA())
+      .setDatasetId("ds")
+      .setDatasetVersionsList([version]);
+    const ours = fromBinary(PostDatasetVersionsRequestSchema, theirs.serializeBinary());
+    assertEquals(ours.userAppId?.appId, "photos");
+    assertEquals(ours.datasetId, "ds");
+    assertEquals(ours.datasetVersions.length, 1);
+    assertEquals(ours.datasetVersions[0].id, "v1");
+    assertEquals(ours.datasetVersions[0].description, "SDK Upload Status");
+    assertEquals(ours.datasetVersions[0].metadata, { origin: "sdk" });
+    assertEquals(ours.datasetVersions[0].requestOrigin, DatasetVersionRequestOrigin.MANUAL);
+  });
+
+  await t.step("MultiDatasetVersionResponse: ours → theirs", () => {
+    const ours = create(MultiDatasetVersionResponseSchema, {
+      status: { code: StatusCode.SUCCESS },
+      datasetVersions: [{
+        id: "v1",
+        datasetId: "ds",
+        appId: "photos",
+        userId: "me",
+        description: "first",
+        createdAt: { seconds: 1_700_000_000n, nanos: 5_000_000 },
+        status: { code: StatusCode.DATASET_VERSION_READY, description: "Ready" },
+        metrics: {
+          "/": { inputsCount: BigInt(BIG_COUNT), positiveInputTagsCount: 3n, polygonsCount: 0n },
+        },
+      }],
+    });
+    const theirs = theirService.MultiDatasetVersionResponse.deserializeBinary(
+      toBinary(MultiDatasetVersionResponseSchema, ours),
+    );
+    const [v] = theirs.getDatasetVersionsList();
+    assertEquals(v.getId(), "v1");
+    assertEquals(v.getDatasetId(), "ds");
+    assertEquals(v.getAppId(), "photos");
+    assertEquals(v.getUserId(), "me");
+    assertEquals(v.getDescription(), "first");
+    assertEquals(v.getCreatedAt()!.getSeconds(), 1_700_000_000);
+    assertEquals(v.getStatus()!.getCode(), theirStatusCodes.StatusCode.DATASET_VERSION_READY);
+    const root = v.getMetricsMap().get("/");
+    assert(root !== undefined);
+    assertEquals(root.getInputsCount()!.getValue(), BIG_COUNT);
+    assertEquals(root.getPositiveInputTagsCount()!.getValue(), 3);
+    // A zero wrapper is present, not absent: readers that index the field find it.
+    assert(root.hasPolygonsCount());
+    assertEquals(root.getPolygonsCount()!.getValue(), 0);
+    assert(!root.hasBoundingBoxesCount());
+  });
+
+  await t.step("SingleDatasetVersionResponse: ours → theirs", () => {
+    const ours = create(SingleDatasetVersionResponseSchema, {
+      status: { code: StatusCode.SUCCESS },
+      datasetVersion: { id: "v2", status: { code: StatusCode.DATASET_VERSION_PENDING } },
+    });
+    const theirs = theirService.SingleDatasetVersionResponse.deserializeBinary(
+      toBinary(SingleDatasetVersionResponseSchema, ours),
+    );
+    assertEquals(theirs.getDatasetVersion()!.getId(), "v2");
+    assertEquals(
+      theirs.getDatasetVersion()!.getStatus()!.getCode(),
+      theirStatusCodes.StatusCode.DATASET_VERSION_PENDING,
+    );
+  });
+
+  await t.step("MultiDatasetVersionMetricsGroupResponse: ours → theirs", () => {
+    const ours = create(MultiDatasetVersionMetricsGroupResponseSchema, {
+      status: { code: StatusCode.SUCCESS },
+      datasetVersionMetricsGroups: [
+        {
+          parentPath: "/",
+          value: { kind: { case: "stringValue", value: "total" } },
+          metrics: { inputsCount: 12n, inputsWithMetadataCount: 2n, inputsWithGeoCount: 1n },
+        },
+        {
+          parentPath: "/",
+          type: DatasetVersionMetricsGroupType.CONCEPT_ID,
+          value: { kind: { case: "stringValue", value: "cat" } },
+          metrics: {
+            positiveInputTagsCount: 4n,
+            boundingBoxesCount: 7n,
+            polygonsCount: 1n,
+            framesCount: 2n,
+            regionsCount: 8n,
+          },
+        },
+        {
+          type: DatasetVersionMetricsGroupType.BOUNDING_BOXES_COUNT,
+          value: { kind: { case: "numberValue", value: 3 } },
+          metrics: { inputsCount: 2n },
+        },
+      ],
+    });
+    const theirs = theirService.MultiDatasetVersionMetricsGroupResponse.deserializeBinary(
+      toBinary(MultiDatasetVersionMetricsGroupResponseSchema, ours),
+    );
+    const T = theirResources.DatasetVersionMetricsGroupType;
+    const groups = theirs.getDatasetVersionMetricsGroupsList();
+    assertEquals(
+      groups.map((g) => [g.getParentPath(), g.getType(), g.getValue()!.toJavaScript()]),
+      [
+        ["/", T.DATASET_VERSION_METRICS_GROUP_TYPE_NOT_SET, "total"],
+        ["/", T.CONCEPT_ID, "cat"],
+        ["", T.BOUNDING_BOXES_COUNT, 3],
+      ],
+    );
+    const total = groups[0].getMetrics()!;
+    assertEquals(total.getInputsCount()!.getValue(), 12);
+    assertEquals(total.getInputsWithMetadataCount()!.getValue(), 2);
+    assertEquals(total.getInputsWithGeoCount()!.getValue(), 1);
+    const cat = groups[1].getMetrics()!;
+    assertEquals(cat.getPositiveInputTagsCount()!.getValue(), 4);
+    assertEquals(cat.getBoundingBoxesCount()!.getValue(), 7);
+    assertEquals(cat.getPolygonsCount()!.getValue(), 1);
+    assertEquals(cat.getFramesCount()!.getValue(), 2);
+    assertEquals(cat.getRegionsCount()!.getValue(), 8);
+  });
+
+  await t.step("version requests: theirs → ours", () => {
+    const get = fromBinary(
+      GetDatasetVersionRequestSchema,
+      new theirService.GetDatasetVersionRequest().setUserAppId(UA()).setDatasetId("ds")
+        .setDatasetVersionId("v1").serializeBinary(),
+    );
+    assertEquals([get.userAppId?.userId, get.datasetId, get.datasetVersionId], ["me", "ds", "v1"]);
+
+    const list = fromBinary(
+      ListDatasetVersionsRequestSchema,
+      new theirService.ListDatasetVersionsRequest().setUserAppId(UA()).setDatasetId("ds")
+        .setPage(2).setPerPage(16)
+        .setRequestOriginsList([theirResources.DatasetVersionRequestOrigin.TRAINING])
+        .serializeBinary(),
+    );
+    assertEquals([list.datasetId, list.page, list.perPage], ["ds", 2, 16]);
+    assertEquals(list.requestOrigins, [DatasetVersionRequestOrigin.TRAINING]);
+
+    const del = fromBinary(
+      DeleteDatasetVersionsRequestSchema,
+      new theirService.DeleteDatasetVersionsRequest().setUserAppId(UA()).setDatasetId("ds")
+        .setDatasetVersionIdsList(["v1", "v2"]).serializeBinary(),
+    );
+    assertEquals([del.datasetId, del.datasetVersionIds], ["ds", ["v1", "v2"]]);
+
+    const metrics = fromBinary(
+      ListDatasetVersionMetricsGroupsRequestSchema,
+      new theirService.ListDatasetVersionMetricsGroupsRequest().setUserAppId(UA())
+        .setDatasetId("ds").setDatasetVersionId("v1").setPage(1).setPerPage(50)
+        .setParentPathsList(["/"])
+        .setTypesList([theirResources.DatasetVersionMetricsGroupType.CONCEPT_ID])
+        .setValuesList([TheirValue.fromJavaScript("cat")])
+        .serializeBinary(),
+    );
+    assertEquals([metrics.datasetId, metrics.datasetVersionId], ["ds", "v1"]);
+    assertEquals([metrics.page, metrics.perPage], [1, 50]);
+    assertEquals(metrics.parentPaths, ["/"]);
+    assertEquals(metrics.types, [DatasetVersionMetricsGroupType.CONCEPT_ID]);
+    assertEquals(metrics.values.map((v) => v.kind), [{ case: "stringValue", value: "cat" }]);
+  });
+
+  await t.step("UInt64Value wrapper: theirs → ours", () => {
+    const m = new theirResources.DatasetVersionMetrics().setInputsCount(
+      new TheirUInt64().setValue(BIG_COUNT),
+    );
+    const theirs = new theirService.MultiDatasetVersionMetricsGroupResponse()
+      .setDatasetVersionMetricsGroupsList([
+        new theirResources.DatasetVersionMetricsGroup().setMetrics(m),
+      ]);
+    const ours = fromBinary(
+      MultiDatasetVersionMetricsGroupResponseSchema,
+      theirs.serializeBinary(),
+    );
+    assertEquals(ours.datasetVersionMetricsGroups[0].metrics?.inputsCount, BigInt(BIG_COUNT));
+    assertEquals(ours.datasetVersionMetricsGroups[0].metrics?.polygonsCount, undefined);
+  });
+});
+
+Deno.test(
+  "dataset, input and annotation management requests are wire compatible",
+  NONE,
+  async (t) => {
+    await t.step("ListDatasetsRequest with a sort field", () => {
+      const ours = fromBinary(
+        ListDatasetsRequestSchema,
+        new theirService.ListDatasetsRequest().setUserAppId(UA()).setPage(3).setPerPage(5)
+          .setSortAscending(true).setSortById(true).setSearch("cats").serializeBinary(),
+      );
+      assertEquals([ours.page, ours.perPage, ours.sortAscending, ours.search], [
+        3,
+        5,
+        true,
+        "cats",
+      ]);
+      assertEquals(ours.sortBy, { case: "sortById", value: true });
+      const back = theirService.ListDatasetsRequest.deserializeBinary(
+        toBinary(
+          ListDatasetsRequestSchema,
+          create(ListDatasetsRequestSchema, {
+            sortBy: { case: "sortByModifiedAt", value: true },
+          }),
+        ),
+      );
+      assertEquals(back.getSortByModifiedAt(), true);
+      assertEquals(
+        back.getSortByCase(),
+        theirService.ListDatasetsRequest.SortByCase.SORT_BY_MODIFIED_AT,
+      );
+    });
+
+    await t.step("PatchDatasetsRequest, DeleteDatasetsRequest, MultiDatasetResponse", () => {
+      const patch = fromBinary(
+        PatchDatasetsRequestSchema,
+        new theirService.PatchDatasetsRequest().setUserAppId(UA()).setAction("overwrite")
+          .setDatasetsList([
+            new theirResources.Dataset().setId("ds").setDescription("new words")
+              .setMetadata(TheirStruct.fromJavaScript({ a: 1 })),
+          ]).serializeBinary(),
+      );
+      assertEquals(patch.action, "overwrite");
+      assertEquals(patch.datasets.map((d) => [d.id, d.description, d.metadata]), [
+        ["ds", "new words", { a: 1 }],
+      ]);
+      const del = fromBinary(
+        DeleteDatasetsRequestSchema,
+        new theirService.DeleteDatasetsRequest().setUserAppId(UA())
+          .setDatasetIdsList(["a", "b"]).serializeBinary(),
+      );
+      assertEquals(del.datasetIds, ["a", "b"]);
+      const listed = theirService.MultiDatasetResponse.deserializeBinary(
+        toBinary(
+          MultiDatasetResponseSchema,
+          create(MultiDatasetResponseSchema, {
+            status: { code: StatusCode.SUCCESS },
+            datasets: [{ id: "ds", version: { id: "v1", datasetId: "ds" } }],
+          }),
+        ),
+      );
+      assertEquals(listed.getDatasetsList()[0].getVersion()!.getId(), "v1");
+    });
+
+    await t.step("PatchInputsRequest with an action", () => {
+      const data = new theirResources.Data().setMetadata(TheirStruct.fromJavaScript({ k: "v" }));
+      data.addConcepts(new theirResources.Concept().setId("dog").setValue(1));
+      const ours = fromBinary(
+        PatchInputsRequestSchema,
+        new theirService.PatchInputsRequest().setUserAppId(UA()).setAction("remove")
+          .setInputsList([new theirResources.Input().setId("i1").setData(data)])
+          .serializeBinary(),
+      );
+      assertEquals(ours.action, "remove");
+      assertEquals(ours.inputs[0].id, "i1");
+      assertEquals(ours.inputs[0].data?.concepts.map((c) => [c.id, c.value]), [["dog", 1]]);
+      assertEquals(ours.inputs[0].data?.metadata, { k: "v" });
+    });
+
+    await t.step(
+      "PatchAnnotationsRequest, DeleteAnnotationsRequest, ListAnnotationsRequest",
+      () => {
+        const data = new theirResources.Data();
+        data.addConcepts(new theirResources.Concept().setId("cat").setValue(1));
+        const patch = fromBinary(
+          PatchAnnotationsRequestSchema,
+          new theirService.PatchAnnotationsRequest().setUserAppId(UA()).setAction("merge")
+            .setDeleteIfEmptyData(true)
+            .setAnnotationsList([
+              new theirResources.Annotation().setId("a1").setInputId("i1").setData(data),
+            ]).serializeBinary(),
+        );
+        assertEquals([patch.action, patch.deleteIfEmptyData], ["merge", true]);
+        assertEquals(patch.annotations.map((a) => [a.id, a.inputId, a.data?.concepts[0].id]), [
+          ["a1", "i1", "cat"],
+        ]);
+        const del = fromBinary(
+          DeleteAnnotationsRequestSchema,
+          new theirService.DeleteAnnotationsRequest().setUserAppId(UA()).setIdsList(["a1"])
+            .setInputIdsList(["i1"]).serializeBinary(),
+        );
+        assertEquals([del.ids, del.inputIds], [["a1"], ["i1"]]);
+        const list = fromBinary(
+          ListAnnotationsRequestSchema,
+          new theirService.ListAnnotationsRequest().setUserAppId(UA()).setInputIdsList(["i1"])
+            .setListAllAnnotations(true).setPage(2).setPerPage(7).serializeBinary(),
+        );
+        assertEquals([list.inputIds, list.listAllAnnotations, list.page, list.perPage], [
+          ["i1"],
+          true,
+          2,
+          7,
+        ]);
+      },
+    );
+  },
+);

@@ -9,10 +9,11 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Status } from "./status/status_pb.ts";
 import { file_clarifai_api_status_status } from "./status/status_pb.ts";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import {
   file_google_protobuf_struct,
   file_google_protobuf_timestamp,
+  file_google_protobuf_wrappers,
 } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -21,8 +22,13 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  */
 export const file_clarifai_api_resources: GenFile = /*@__PURE__*/
   fileDesc(
-    "ChxjbGFyaWZhaS9hcGkvcmVzb3VyY2VzLnByb3RvEgxjbGFyaWZhaS5hcGkiLwoMVXNlckFwcElEU2V0Eg8KB3VzZXJfaWQYASABKAkSDgoGYXBwX2lkGAIgASgJIt4BCgVJbnB1dBIKCgJpZBgBIAEoCRIgCgRkYXRhGAIgASgLMhIuY2xhcmlmYWkuYXBpLkRhdGESLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbW9kaWZpZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBnN0YXR1cxgGIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEhMKC2RhdGFzZXRfaWRzGAcgAygJSgQIAxAEIuACCgREYXRhEiIKBWltYWdlGAEgASgLMhMuY2xhcmlmYWkuYXBpLkltYWdlEiIKBXZpZGVvGAIgASgLMhMuY2xhcmlmYWkuYXBpLlZpZGVvEicKCGNvbmNlcHRzGAMgAygLMhUuY2xhcmlmYWkuYXBpLkNvbmNlcHQSKQoIbWV0YWRhdGEYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eh4KA2dlbxgGIAEoCzIRLmNsYXJpZmFpLmFwaS5HZW8SJQoHcmVnaW9ucxgLIAMoCzIULmNsYXJpZmFpLmFwaS5SZWdpb24SIwoGZnJhbWVzGAwgAygLMhMuY2xhcmlmYWkuYXBpLkZyYW1lEiAKBHRleHQYDSABKAsyEi5jbGFyaWZhaS5hcGkuVGV4dBIiCgVhdWRpbxgOIAEoCzITLmNsYXJpZmFpLmFwaS5BdWRpb0oECAQQBUoECAoQCyJHCgVJbWFnZRILCgN1cmwYASABKAkSDgoGYmFzZTY0GAIgASgMEhsKE2FsbG93X2R1cGxpY2F0ZV91cmwYBCABKAhKBAgDEAQiQQoFVmlkZW8SCwoDdXJsGAEgASgJEg4KBmJhc2U2NBgCIAEoDBIbChNhbGxvd19kdXBsaWNhdGVfdXJsGAQgASgIIkEKBUF1ZGlvEgsKA3VybBgBIAEoCRIOCgZiYXNlNjQYAiABKAwSGwoTYWxsb3dfZHVwbGljYXRlX3VybBgEIAEoCCI9CgRUZXh0EgsKA3JhdxgBIAEoCRILCgN1cmwYAiABKAkSGwoTYWxsb3dfZHVwbGljYXRlX3VybBgDIAEoCCJUCgdDb25jZXB0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFdmFsdWUYAyABKAISEAoIbGFuZ3VhZ2UYBSABKAkSDgoGYXBwX2lkGAYgASgJIoYBCgZSZWdpb24SCgoCaWQYASABKAkSLQoLcmVnaW9uX2luZm8YAiABKAsyGC5jbGFyaWZhaS5hcGkuUmVnaW9uSW5mbxIgCgRkYXRhGAMgASgLMhIuY2xhcmlmYWkuYXBpLkRhdGESDQoFdmFsdWUYBCABKAISEAoIdHJhY2tfaWQYBSABKAkitwEKClJlZ2lvbkluZm8SLwoMYm91bmRpbmdfYm94GAEgASgLMhkuY2xhcmlmYWkuYXBpLkJvdW5kaW5nQm94EiAKBG1hc2sYBCABKAsyEi5jbGFyaWZhaS5hcGkuTWFzaxImCgdwb2x5Z29uGAUgASgLMhUuY2xhcmlmYWkuYXBpLlBvbHlnb24SIgoFcG9pbnQYBiABKAsyEy5jbGFyaWZhaS5hcGkuUG9pbnRKBAgCEANKBAgDEAQiVwoLQm91bmRpbmdCb3gSDwoHdG9wX3JvdxgBIAEoAhIQCghsZWZ0X2NvbBgCIAEoAhISCgpib3R0b21fcm93GAMgASgCEhEKCXJpZ2h0X2NvbBgEIAEoAiIuCgdQb2x5Z29uEiMKBnBvaW50cxgBIAMoCzITLmNsYXJpZmFpLmFwaS5Qb2ludCKqAQoFUG9pbnQSCwoDcm93GAEgASgCEgsKA2NvbBgCIAEoAhIJCgF6GAMgASgCEjIKCnZpc2liaWxpdHkYBCABKA4yHi5jbGFyaWZhaS5hcGkuUG9pbnQuVmlzaWJpbGl0eSJICgpWaXNpYmlsaXR5EgsKB05PVF9TRVQQABILCgdWSVNJQkxFEAESDwoLTk9UX1ZJU0lCTEUQAhIPCgtOT1RfUFJFU0VOVBADIjAKBE1hc2sSIgoFaW1hZ2UYAiABKAsyEy5jbGFyaWZhaS5hcGkuSW1hZ2VKBAgBEAIiYgoFRnJhbWUSKwoKZnJhbWVfaW5mbxgBIAEoCzIXLmNsYXJpZmFpLmFwaS5GcmFtZUluZm8SIAoEZGF0YRgCIAEoCzISLmNsYXJpZmFpLmFwaS5EYXRhEgoKAmlkGAMgASgJIjwKCUZyYW1lSW5mbxIRCgVpbmRleBgBIAEoDUICGAESDAoEdGltZRgCIAEoDRIOCgZudW1iZXIYAyABKA0iMAoDR2VvEikKCWdlb19wb2ludBgBIAEoCzIWLmNsYXJpZmFpLmFwaS5HZW9Qb2ludCIvCghHZW9Qb2ludBIRCglsb25naXR1ZGUYASABKAISEAoIbGF0aXR1ZGUYAiABKAIi7wEKCkFubm90YXRpb24SCgoCaWQYASABKAkSEAoIaW5wdXRfaWQYAiABKAkSIAoEZGF0YRgDIAEoCzISLmNsYXJpZmFpLmFwaS5EYXRhEisKBnN0YXR1cxgHIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC21vZGlmaWVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtpbnB1dF9sZXZlbBgRIAEoCCLjAQoHRGF0YXNldBIKCgJpZBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgttb2RpZmllZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYXBwX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSKQoIbWV0YWRhdGEYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0SgQIBhAHSgQIChALImIKDERhdGFzZXRJbnB1dBIuCgpjcmVhdGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgVpbnB1dBgCIAEoCzITLmNsYXJpZmFpLmFwaS5JbnB1dCKHAgoMSW5wdXRzQWRkSm9iEgoKAmlkGAEgASgJEhUKDWNhbGxfYmFja191cmwYAyABKAkSNAoIcHJvZ3Jlc3MYByABKAsyIi5jbGFyaWZhaS5hcGkuSW5wdXRzQWRkSm9iUHJvZ3Jlc3MSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbW9kaWZpZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBnN0YXR1cxgMIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzSgQIAhADSgQIBRAGSgQIBhAHInUKFElucHV0c0FkZEpvYlByb2dyZXNzEhUKDXBlbmRpbmdfY291bnQYASABKAQSGQoRaW5fcHJvZ3Jlc3NfY291bnQYAiABKAQSFQoNc3VjY2Vzc19jb3VudBgDIAEoBBIUCgxmYWlsZWRfY291bnQYBCABKAQiVwoKSW5wdXRDb3VudBIRCglwcm9jZXNzZWQYASABKA0SEgoKdG9fcHJvY2VzcxgCIAEoDRIOCgZlcnJvcnMYAyABKA0SEgoKcHJvY2Vzc2luZxgEIAEoDSpbChlJbnB1dElEQ29uZmxpY3RSZXNvbHV0aW9uEigKJElOUFVUX0lEX0NPTkZMSUNUX1JFU09MVVRJT05fTk9UX1NFVBAAEggKBFNLSVAQARIKCgZTVUZGSVgQAmIGcHJvdG8z",
-    [file_clarifai_api_status_status, file_google_protobuf_struct, file_google_protobuf_timestamp],
+    "ChxjbGFyaWZhaS9hcGkvcmVzb3VyY2VzLnByb3RvEgxjbGFyaWZhaS5hcGkiLwoMVXNlckFwcElEU2V0Eg8KB3VzZXJfaWQYASABKAkSDgoGYXBwX2lkGAIgASgJIt4BCgVJbnB1dBIKCgJpZBgBIAEoCRIgCgRkYXRhGAIgASgLMhIuY2xhcmlmYWkuYXBpLkRhdGESLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbW9kaWZpZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBnN0YXR1cxgGIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEhMKC2RhdGFzZXRfaWRzGAcgAygJSgQIAxAEIuACCgREYXRhEiIKBWltYWdlGAEgASgLMhMuY2xhcmlmYWkuYXBpLkltYWdlEiIKBXZpZGVvGAIgASgLMhMuY2xhcmlmYWkuYXBpLlZpZGVvEicKCGNvbmNlcHRzGAMgAygLMhUuY2xhcmlmYWkuYXBpLkNvbmNlcHQSKQoIbWV0YWRhdGEYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eh4KA2dlbxgGIAEoCzIRLmNsYXJpZmFpLmFwaS5HZW8SJQoHcmVnaW9ucxgLIAMoCzIULmNsYXJpZmFpLmFwaS5SZWdpb24SIwoGZnJhbWVzGAwgAygLMhMuY2xhcmlmYWkuYXBpLkZyYW1lEiAKBHRleHQYDSABKAsyEi5jbGFyaWZhaS5hcGkuVGV4dBIiCgVhdWRpbxgOIAEoCzITLmNsYXJpZmFpLmFwaS5BdWRpb0oECAQQBUoECAoQCyJHCgVJbWFnZRILCgN1cmwYASABKAkSDgoGYmFzZTY0GAIgASgMEhsKE2FsbG93X2R1cGxpY2F0ZV91cmwYBCABKAhKBAgDEAQiQQoFVmlkZW8SCwoDdXJsGAEgASgJEg4KBmJhc2U2NBgCIAEoDBIbChNhbGxvd19kdXBsaWNhdGVfdXJsGAQgASgIIkEKBUF1ZGlvEgsKA3VybBgBIAEoCRIOCgZiYXNlNjQYAiABKAwSGwoTYWxsb3dfZHVwbGljYXRlX3VybBgEIAEoCCI9CgRUZXh0EgsKA3JhdxgBIAEoCRILCgN1cmwYAiABKAkSGwoTYWxsb3dfZHVwbGljYXRlX3VybBgDIAEoCCJUCgdDb25jZXB0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFdmFsdWUYAyABKAISEAoIbGFuZ3VhZ2UYBSABKAkSDgoGYXBwX2lkGAYgASgJIoYBCgZSZWdpb24SCgoCaWQYASABKAkSLQoLcmVnaW9uX2luZm8YAiABKAsyGC5jbGFyaWZhaS5hcGkuUmVnaW9uSW5mbxIgCgRkYXRhGAMgASgLMhIuY2xhcmlmYWkuYXBpLkRhdGESDQoFdmFsdWUYBCABKAISEAoIdHJhY2tfaWQYBSABKAkitwEKClJlZ2lvbkluZm8SLwoMYm91bmRpbmdfYm94GAEgASgLMhkuY2xhcmlmYWkuYXBpLkJvdW5kaW5nQm94EiAKBG1hc2sYBCABKAsyEi5jbGFyaWZhaS5hcGkuTWFzaxImCgdwb2x5Z29uGAUgASgLMhUuY2xhcmlmYWkuYXBpLlBvbHlnb24SIgoFcG9pbnQYBiABKAsyEy5jbGFyaWZhaS5hcGkuUG9pbnRKBAgCEANKBAgDEAQiVwoLQm91bmRpbmdCb3gSDwoHdG9wX3JvdxgBIAEoAhIQCghsZWZ0X2NvbBgCIAEoAhISCgpib3R0b21fcm93GAMgASgCEhEKCXJpZ2h0X2NvbBgEIAEoAiIuCgdQb2x5Z29uEiMKBnBvaW50cxgBIAMoCzITLmNsYXJpZmFpLmFwaS5Qb2ludCKqAQoFUG9pbnQSCwoDcm93GAEgASgCEgsKA2NvbBgCIAEoAhIJCgF6GAMgASgCEjIKCnZpc2liaWxpdHkYBCABKA4yHi5jbGFyaWZhaS5hcGkuUG9pbnQuVmlzaWJpbGl0eSJICgpWaXNpYmlsaXR5EgsKB05PVF9TRVQQABILCgdWSVNJQkxFEAESDwoLTk9UX1ZJU0lCTEUQAhIPCgtOT1RfUFJFU0VOVBADIjAKBE1hc2sSIgoFaW1hZ2UYAiABKAsyEy5jbGFyaWZhaS5hcGkuSW1hZ2VKBAgBEAIiYgoFRnJhbWUSKwoKZnJhbWVfaW5mbxgBIAEoCzIXLmNsYXJpZmFpLmFwaS5GcmFtZUluZm8SIAoEZGF0YRgCIAEoCzISLmNsYXJpZmFpLmFwaS5EYXRhEgoKAmlkGAMgASgJIjwKCUZyYW1lSW5mbxIRCgVpbmRleBgBIAEoDUICGAESDAoEdGltZRgCIAEoDRIOCgZudW1iZXIYAyABKA0iMAoDR2VvEikKCWdlb19wb2ludBgBIAEoCzIWLmNsYXJpZmFpLmFwaS5HZW9Qb2ludCIvCghHZW9Qb2ludBIRCglsb25naXR1ZGUYASABKAISEAoIbGF0aXR1ZGUYAiABKAIi7wEKCkFubm90YXRpb24SCgoCaWQYASABKAkSEAoIaW5wdXRfaWQYAiABKAkSIAoEZGF0YRgDIAEoCzISLmNsYXJpZmFpLmFwaS5EYXRhEisKBnN0YXR1cxgHIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC21vZGlmaWVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtpbnB1dF9sZXZlbBgRIAEoCCKSAgoHRGF0YXNldBIKCgJpZBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgttb2RpZmllZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYXBwX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSKQoIbWV0YWRhdGEYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KB3ZlcnNpb24YDSABKAsyHC5jbGFyaWZhaS5hcGkuRGF0YXNldFZlcnNpb25KBAgGEAdKBAgKEAsihQQKDkRhdGFzZXRWZXJzaW9uEgoKAmlkGAEgASgJEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC21vZGlmaWVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZhcHBfaWQYBCABKAkSDwoHdXNlcl9pZBgFIAEoCRISCgpkYXRhc2V0X2lkGAYgASgJEisKBnN0YXR1cxgIIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEhMKC2Rlc2NyaXB0aW9uGAogASgJEikKCG1ldGFkYXRhGAwgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI6CgdtZXRyaWNzGBAgAygLMikuY2xhcmlmYWkuYXBpLkRhdGFzZXRWZXJzaW9uLk1ldHJpY3NFbnRyeRJBCg5yZXF1ZXN0X29yaWdpbhgUIAEoDjIpLmNsYXJpZmFpLmFwaS5EYXRhc2V0VmVyc2lvblJlcXVlc3RPcmlnaW4aUwoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRIyCgV2YWx1ZRgCIAEoCzIjLmNsYXJpZmFpLmFwaS5EYXRhc2V0VmVyc2lvbk1ldHJpY3M6AjgBSgQIBxAISgQICRAKSgQICxAMIpQIChVEYXRhc2V0VmVyc2lvbk1ldHJpY3MSMgoMaW5wdXRzX2NvdW50GAEgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEjwKFnVubGFiZWxlZF9pbnB1dHNfY291bnQYBiABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSQAoaaW5wdXRzX3dpdGhfbWV0YWRhdGFfY291bnQYCCABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSOwoVaW5wdXRzX3dpdGhfZ2VvX2NvdW50GAkgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEjMKDXJlZ2lvbnNfY291bnQYFCABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSOgoUYm91bmRpbmdfYm94ZXNfY291bnQYFiABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSNAoOcG9seWdvbnNfY291bnQYFyABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSMgoMcG9pbnRzX2NvdW50GBggASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEjEKC21hc2tzX2NvdW50GBkgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEjIKDGZyYW1lc19jb3VudBgeIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRI2ChBlbWJlZGRpbmdzX2NvdW50GCggASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEj8KGXBvc2l0aXZlX2lucHV0X3RhZ3NfY291bnQYMiABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSQAoacG9zaXRpdmVfcmVnaW9uX3RhZ3NfY291bnQYMyABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSPwoZcG9zaXRpdmVfZnJhbWVfdGFnc19jb3VudBg0IAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRI5ChNyZWdpb25faW5wdXRzX2NvdW50GDwgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEjkKE3JlZ2lvbl9mcmFtZXNfY291bnQYPSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSOAoSZnJhbWVfaW5wdXRzX2NvdW50GEYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlSgQIAhADSgQIAxAESgQIBBAFSgQIBRAGSgQIBxAIIsoBChpEYXRhc2V0VmVyc2lvbk1ldHJpY3NHcm91cBITCgtwYXJlbnRfcGF0aBgBIAEoCRI6CgR0eXBlGAIgASgOMiwuY2xhcmlmYWkuYXBpLkRhdGFzZXRWZXJzaW9uTWV0cmljc0dyb3VwVHlwZRIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRI0CgdtZXRyaWNzGAQgASgLMiMuY2xhcmlmYWkuYXBpLkRhdGFzZXRWZXJzaW9uTWV0cmljcyJiCgxEYXRhc2V0SW5wdXQSLgoKY3JlYXRlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoFaW5wdXQYAiABKAsyEy5jbGFyaWZhaS5hcGkuSW5wdXQihwIKDElucHV0c0FkZEpvYhIKCgJpZBgBIAEoCRIVCg1jYWxsX2JhY2tfdXJsGAMgASgJEjQKCHByb2dyZXNzGAcgASgLMiIuY2xhcmlmYWkuYXBpLklucHV0c0FkZEpvYlByb2dyZXNzEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC21vZGlmaWVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgZzdGF0dXMYDCABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1c0oECAIQA0oECAUQBkoECAYQByJ1ChRJbnB1dHNBZGRKb2JQcm9ncmVzcxIVCg1wZW5kaW5nX2NvdW50GAEgASgEEhkKEWluX3Byb2dyZXNzX2NvdW50GAIgASgEEhUKDXN1Y2Nlc3NfY291bnQYAyABKAQSFAoMZmFpbGVkX2NvdW50GAQgASgEIlcKCklucHV0Q291bnQSEQoJcHJvY2Vzc2VkGAEgASgNEhIKCnRvX3Byb2Nlc3MYAiABKA0SDgoGZXJyb3JzGAMgASgNEhIKCnByb2Nlc3NpbmcYBCABKA0qkAEKG0RhdGFzZXRWZXJzaW9uUmVxdWVzdE9yaWdpbhIqCiZEQVRBU0VUX1ZFUlNJT05fUkVRVUVTVF9PUklHSU5fTk9UX1NFVBAAEgoKBk1BTlVBTBABEgwKCFRSQUlOSU5HEAISFQoRRVZBTF9HUk9VTkRfVFJVVEgQAxIUChBFVkFMX1BSRURJQ1RJT05TEAQq+QEKHkRhdGFzZXRWZXJzaW9uTWV0cmljc0dyb3VwVHlwZRIuCipEQVRBU0VUX1ZFUlNJT05fTUVUUklDU19HUk9VUF9UWVBFX05PVF9TRVQQABIOCgpJTlBVVF9UWVBFEAISDgoKQ09OQ0VQVF9JRBAKEhIKDkNPTkNFUFRTX0NPVU5UEAsSGAoUQk9VTkRJTkdfQk9YRVNfQ09VTlQQFBISCg5QT0xZR09OU19DT1VOVBAVEhAKDFBPSU5UU19DT1VOVBAWEg8KC01BU0tTX0NPVU5UEBcSEAoMUElYRUxTX0NPVU5UEB4SEAoMQVNQRUNUX1JBVElPEB8qWwoZSW5wdXRJRENvbmZsaWN0UmVzb2x1dGlvbhIoCiRJTlBVVF9JRF9DT05GTElDVF9SRVNPTFVUSU9OX05PVF9TRVQQABIICgRTS0lQEAESCgoGU1VGRklYEAJiBnByb3RvMw",
+    [
+      file_clarifai_api_status_status,
+      file_google_protobuf_struct,
+      file_google_protobuf_timestamp,
+      file_google_protobuf_wrappers,
+    ],
   );
 
 /**
@@ -668,6 +674,11 @@ export type Dataset = Message<"clarifai.api.Dataset"> & {
    * @generated from field: google.protobuf.Struct metadata = 8;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * @generated from field: clarifai.api.DatasetVersion version = 13;
+   */
+  version?: DatasetVersion | undefined;
 };
 
 /**
@@ -676,6 +687,204 @@ export type Dataset = Message<"clarifai.api.Dataset"> & {
  */
 export const DatasetSchema: GenMessage<Dataset> = /*@__PURE__*/
   messageDesc(file_clarifai_api_resources, 19);
+
+/**
+ * @generated from message clarifai.api.DatasetVersion
+ */
+export type DatasetVersion = Message<"clarifai.api.DatasetVersion"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp modified_at = 3;
+   */
+  modifiedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string app_id = 4;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string user_id = 5;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string dataset_id = 6;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: clarifai.api.status.Status status = 8;
+   */
+  status?: Status | undefined;
+
+  /**
+   * @generated from field: string description = 10;
+   */
+  description: string;
+
+  /**
+   * @generated from field: google.protobuf.Struct metadata = 12;
+   */
+  metadata?: JsonObject | undefined;
+
+  /**
+   * @generated from field: map<string, clarifai.api.DatasetVersionMetrics> metrics = 16;
+   */
+  metrics: { [key: string]: DatasetVersionMetrics };
+
+  /**
+   * @generated from field: clarifai.api.DatasetVersionRequestOrigin request_origin = 20;
+   */
+  requestOrigin: DatasetVersionRequestOrigin;
+};
+
+/**
+ * Describes the message clarifai.api.DatasetVersion.
+ * Use `create(DatasetVersionSchema)` to create a new message.
+ */
+export const DatasetVersionSchema: GenMessage<DatasetVersion> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_resources, 20);
+
+/**
+ * @generated from message clarifai.api.DatasetVersionMetrics
+ */
+export type DatasetVersionMetrics = Message<"clarifai.api.DatasetVersionMetrics"> & {
+  /**
+   * @generated from field: google.protobuf.UInt64Value inputs_count = 1;
+   */
+  inputsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value unlabeled_inputs_count = 6;
+   */
+  unlabeledInputsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value inputs_with_metadata_count = 8;
+   */
+  inputsWithMetadataCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value inputs_with_geo_count = 9;
+   */
+  inputsWithGeoCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value regions_count = 20;
+   */
+  regionsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value bounding_boxes_count = 22;
+   */
+  boundingBoxesCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value polygons_count = 23;
+   */
+  polygonsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value points_count = 24;
+   */
+  pointsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value masks_count = 25;
+   */
+  masksCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value frames_count = 30;
+   */
+  framesCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value embeddings_count = 40;
+   */
+  embeddingsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value positive_input_tags_count = 50;
+   */
+  positiveInputTagsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value positive_region_tags_count = 51;
+   */
+  positiveRegionTagsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value positive_frame_tags_count = 52;
+   */
+  positiveFrameTagsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value region_inputs_count = 60;
+   */
+  regionInputsCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value region_frames_count = 61;
+   */
+  regionFramesCount?: bigint | undefined;
+
+  /**
+   * @generated from field: google.protobuf.UInt64Value frame_inputs_count = 70;
+   */
+  frameInputsCount?: bigint | undefined;
+};
+
+/**
+ * Describes the message clarifai.api.DatasetVersionMetrics.
+ * Use `create(DatasetVersionMetricsSchema)` to create a new message.
+ */
+export const DatasetVersionMetricsSchema: GenMessage<DatasetVersionMetrics> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_resources, 21);
+
+/**
+ * @generated from message clarifai.api.DatasetVersionMetricsGroup
+ */
+export type DatasetVersionMetricsGroup = Message<"clarifai.api.DatasetVersionMetricsGroup"> & {
+  /**
+   * @generated from field: string parent_path = 1;
+   */
+  parentPath: string;
+
+  /**
+   * @generated from field: clarifai.api.DatasetVersionMetricsGroupType type = 2;
+   */
+  type: DatasetVersionMetricsGroupType;
+
+  /**
+   * @generated from field: google.protobuf.Value value = 3;
+   */
+  value?: Value | undefined;
+
+  /**
+   * @generated from field: clarifai.api.DatasetVersionMetrics metrics = 4;
+   */
+  metrics?: DatasetVersionMetrics | undefined;
+};
+
+/**
+ * Describes the message clarifai.api.DatasetVersionMetricsGroup.
+ * Use `create(DatasetVersionMetricsGroupSchema)` to create a new message.
+ */
+export const DatasetVersionMetricsGroupSchema: GenMessage<
+  DatasetVersionMetricsGroup
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_resources, 22);
 
 /**
  * @generated from message clarifai.api.DatasetInput
@@ -697,7 +906,7 @@ export type DatasetInput = Message<"clarifai.api.DatasetInput"> & {
  * Use `create(DatasetInputSchema)` to create a new message.
  */
 export const DatasetInputSchema: GenMessage<DatasetInput> = /*@__PURE__*/
-  messageDesc(file_clarifai_api_resources, 20);
+  messageDesc(file_clarifai_api_resources, 23);
 
 /**
  * @generated from message clarifai.api.InputsAddJob
@@ -739,7 +948,7 @@ export type InputsAddJob = Message<"clarifai.api.InputsAddJob"> & {
  * Use `create(InputsAddJobSchema)` to create a new message.
  */
 export const InputsAddJobSchema: GenMessage<InputsAddJob> = /*@__PURE__*/
-  messageDesc(file_clarifai_api_resources, 21);
+  messageDesc(file_clarifai_api_resources, 24);
 
 /**
  * @generated from message clarifai.api.InputsAddJobProgress
@@ -771,7 +980,7 @@ export type InputsAddJobProgress = Message<"clarifai.api.InputsAddJobProgress"> 
  * Use `create(InputsAddJobProgressSchema)` to create a new message.
  */
 export const InputsAddJobProgressSchema: GenMessage<InputsAddJobProgress> = /*@__PURE__*/
-  messageDesc(file_clarifai_api_resources, 22);
+  messageDesc(file_clarifai_api_resources, 25);
 
 /**
  * @generated from message clarifai.api.InputCount
@@ -803,7 +1012,106 @@ export type InputCount = Message<"clarifai.api.InputCount"> & {
  * Use `create(InputCountSchema)` to create a new message.
  */
 export const InputCountSchema: GenMessage<InputCount> = /*@__PURE__*/
-  messageDesc(file_clarifai_api_resources, 23);
+  messageDesc(file_clarifai_api_resources, 26);
+
+/**
+ * @generated from enum clarifai.api.DatasetVersionRequestOrigin
+ */
+export enum DatasetVersionRequestOrigin {
+  /**
+   * @generated from enum value: DATASET_VERSION_REQUEST_ORIGIN_NOT_SET = 0;
+   */
+  DATASET_VERSION_REQUEST_ORIGIN_NOT_SET = 0,
+
+  /**
+   * @generated from enum value: MANUAL = 1;
+   */
+  MANUAL = 1,
+
+  /**
+   * @generated from enum value: TRAINING = 2;
+   */
+  TRAINING = 2,
+
+  /**
+   * @generated from enum value: EVAL_GROUND_TRUTH = 3;
+   */
+  EVAL_GROUND_TRUTH = 3,
+
+  /**
+   * @generated from enum value: EVAL_PREDICTIONS = 4;
+   */
+  EVAL_PREDICTIONS = 4,
+}
+
+/**
+ * Describes the enum clarifai.api.DatasetVersionRequestOrigin.
+ */
+export const DatasetVersionRequestOriginSchema: GenEnum<DatasetVersionRequestOrigin> = /*@__PURE__*/
+  enumDesc(file_clarifai_api_resources, 0);
+
+/**
+ * @generated from enum clarifai.api.DatasetVersionMetricsGroupType
+ */
+export enum DatasetVersionMetricsGroupType {
+  /**
+   * @generated from enum value: DATASET_VERSION_METRICS_GROUP_TYPE_NOT_SET = 0;
+   */
+  DATASET_VERSION_METRICS_GROUP_TYPE_NOT_SET = 0,
+
+  /**
+   * @generated from enum value: INPUT_TYPE = 2;
+   */
+  INPUT_TYPE = 2,
+
+  /**
+   * @generated from enum value: CONCEPT_ID = 10;
+   */
+  CONCEPT_ID = 10,
+
+  /**
+   * @generated from enum value: CONCEPTS_COUNT = 11;
+   */
+  CONCEPTS_COUNT = 11,
+
+  /**
+   * @generated from enum value: BOUNDING_BOXES_COUNT = 20;
+   */
+  BOUNDING_BOXES_COUNT = 20,
+
+  /**
+   * @generated from enum value: POLYGONS_COUNT = 21;
+   */
+  POLYGONS_COUNT = 21,
+
+  /**
+   * @generated from enum value: POINTS_COUNT = 22;
+   */
+  POINTS_COUNT = 22,
+
+  /**
+   * @generated from enum value: MASKS_COUNT = 23;
+   */
+  MASKS_COUNT = 23,
+
+  /**
+   * @generated from enum value: PIXELS_COUNT = 30;
+   */
+  PIXELS_COUNT = 30,
+
+  /**
+   * @generated from enum value: ASPECT_RATIO = 31;
+   */
+  ASPECT_RATIO = 31,
+}
+
+/**
+ * Describes the enum clarifai.api.DatasetVersionMetricsGroupType.
+ */
+export const DatasetVersionMetricsGroupTypeSchema: GenEnum<
+  DatasetVersionMetricsGroupType
+> = /*@__PURE__*/
+  enumDesc(file_clarifai_api_resources, 1);
 
 /**
  * @generated from enum clarifai.api.InputIDConflictResolution
@@ -829,4 +1137,4 @@ export enum InputIDConflictResolution {
  * Describes the enum clarifai.api.InputIDConflictResolution.
  */
 export const InputIDConflictResolutionSchema: GenEnum<InputIDConflictResolution> = /*@__PURE__*/
-  enumDesc(file_clarifai_api_resources, 0);
+  enumDesc(file_clarifai_api_resources, 2);

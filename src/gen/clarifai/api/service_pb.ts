@@ -11,6 +11,10 @@ import type {
   Annotation,
   Dataset,
   DatasetInput,
+  DatasetVersion,
+  DatasetVersionMetricsGroup,
+  DatasetVersionMetricsGroupType,
+  DatasetVersionRequestOrigin,
   Input,
   InputCount,
   InputIDConflictResolution,
@@ -20,6 +24,8 @@ import type {
 import { file_clarifai_api_resources } from "./resources_pb.ts";
 import type { Status } from "./status/status_pb.ts";
 import { file_clarifai_api_status_status } from "./status/status_pb.ts";
+import type { Value } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
@@ -27,8 +33,8 @@ import type { Message } from "@bufbuild/protobuf";
  */
 export const file_clarifai_api_service: GenFile = /*@__PURE__*/
   fileDesc(
-    "ChpjbGFyaWZhaS9hcGkvc2VydmljZS5wcm90bxIMY2xhcmlmYWkuYXBpIjsKDEJhc2VSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cyLTAQoRUG9zdElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EiMKBmlucHV0cxgCIAMoCzITLmNsYXJpZmFpLmFwaS5JbnB1dBIZChFpbnB1dHNfYWRkX2pvYl9pZBgDIAEoCRJNChxpbnB1dF9pZF9jb25mbGljdF9yZXNvbHV0aW9uGAQgASgOMicuY2xhcmlmYWkuYXBpLklucHV0SURDb25mbGljdFJlc29sdXRpb24imgEKEk11bHRpSW5wdXRSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxIjCgZpbnB1dHMYAiADKAsyEy5jbGFyaWZhaS5hcGkuSW5wdXQSMgoOaW5wdXRzX2FkZF9qb2IYAyABKAsyGi5jbGFyaWZhaS5hcGkuSW5wdXRzQWRkSm9iIlQKD0dldElucHV0UmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSEAoIaW5wdXRfaWQYAiABKAkiZgoTU2luZ2xlSW5wdXRSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxIiCgVpbnB1dBgCIAEoCzITLmNsYXJpZmFpLmFwaS5JbnB1dCKeAQoRTGlzdElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgwKBHBhZ2UYAiABKA0SEAoIcGVyX3BhZ2UYAyABKA0SCwoDaWRzGAQgAygJEisKBnN0YXR1cxgFIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzIkcKFEdldElucHV0Q291bnRSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldCJxChhTaW5nbGVJbnB1dENvdW50UmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY2xhcmlmYWkuYXBpLnN0YXR1cy5TdGF0dXMSKAoGY291bnRzGAIgASgLMhguY2xhcmlmYWkuYXBpLklucHV0Q291bnQiWQoTRGVsZXRlSW5wdXRzUmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSCwoDaWRzGAIgAygJSgQIAxAEIlUKFkdldElucHV0c0FkZEpvYlJlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgoKAmlkGAIgASgJIlgKGUNhbmNlbElucHV0c0FkZEpvYlJlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgoKAmlkGAIgASgJIn0KGlNpbmdsZUlucHV0c0FkZEpvYlJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEjIKDmlucHV0c19hZGRfam9iGAIgASgLMhouY2xhcmlmYWkuYXBpLklucHV0c0FkZEpvYiJ4ChZQb3N0QW5ub3RhdGlvbnNSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldBItCgthbm5vdGF0aW9ucxgCIAMoCzIYLmNsYXJpZmFpLmFwaS5Bbm5vdGF0aW9uInUKF011bHRpQW5ub3RhdGlvblJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEi0KC2Fubm90YXRpb25zGAIgAygLMhguY2xhcmlmYWkuYXBpLkFubm90YXRpb24i3AEKFkxpc3RBbm5vdGF0aW9uc1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgsKA2lkcxgCIAMoCRIRCglpbnB1dF9pZHMYAyADKAkSLQoIc3RhdHVzZXMYBSADKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxIcChRsaXN0X2FsbF9hbm5vdGF0aW9ucxgGIAEoCBIMCgRwYWdlGAcgASgNEhAKCHBlcl9wYWdlGAggASgNSgQIBBAFIm8KE1Bvc3REYXRhc2V0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EicKCGRhdGFzZXRzGAIgAygLMhUuY2xhcmlmYWkuYXBpLkRhdGFzZXQibAoUTXVsdGlEYXRhc2V0UmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY2xhcmlmYWkuYXBpLnN0YXR1cy5TdGF0dXMSJwoIZGF0YXNldHMYAiADKAsyFS5jbGFyaWZhaS5hcGkuRGF0YXNldCJYChFHZXREYXRhc2V0UmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSEgoKZGF0YXNldF9pZBgCIAEoCSJsChVTaW5nbGVEYXRhc2V0UmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY2xhcmlmYWkuYXBpLnN0YXR1cy5TdGF0dXMSJgoHZGF0YXNldBgCIAEoCzIVLmNsYXJpZmFpLmFwaS5EYXRhc2V0IpMBChhQb3N0RGF0YXNldElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EhIKCmRhdGFzZXRfaWQYAiABKAkSMgoOZGF0YXNldF9pbnB1dHMYAyADKAsyGi5jbGFyaWZhaS5hcGkuRGF0YXNldElucHV0IoIBChlNdWx0aURhdGFzZXRJbnB1dFJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEjIKDmRhdGFzZXRfaW5wdXRzGAIgAygLMhouY2xhcmlmYWkuYXBpLkRhdGFzZXRJbnB1dEoECAMQBCJ/ChhMaXN0RGF0YXNldElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EhIKCmRhdGFzZXRfaWQYAiABKAkSDAoEcGFnZRgDIAEoDRIQCghwZXJfcGFnZRgEIAEoDTKjCQoCVjISTwoKUG9zdElucHV0cxIfLmNsYXJpZmFpLmFwaS5Qb3N0SW5wdXRzUmVxdWVzdBogLmNsYXJpZmFpLmFwaS5NdWx0aUlucHV0UmVzcG9uc2USTAoIR2V0SW5wdXQSHS5jbGFyaWZhaS5hcGkuR2V0SW5wdXRSZXF1ZXN0GiEuY2xhcmlmYWkuYXBpLlNpbmdsZUlucHV0UmVzcG9uc2USTwoKTGlzdElucHV0cxIfLmNsYXJpZmFpLmFwaS5MaXN0SW5wdXRzUmVxdWVzdBogLmNsYXJpZmFpLmFwaS5NdWx0aUlucHV0UmVzcG9uc2USWwoNR2V0SW5wdXRDb3VudBIiLmNsYXJpZmFpLmFwaS5HZXRJbnB1dENvdW50UmVxdWVzdBomLmNsYXJpZmFpLmFwaS5TaW5nbGVJbnB1dENvdW50UmVzcG9uc2USTQoMRGVsZXRlSW5wdXRzEiEuY2xhcmlmYWkuYXBpLkRlbGV0ZUlucHV0c1JlcXVlc3QaGi5jbGFyaWZhaS5hcGkuQmFzZVJlc3BvbnNlEmEKD0dldElucHV0c0FkZEpvYhIkLmNsYXJpZmFpLmFwaS5HZXRJbnB1dHNBZGRKb2JSZXF1ZXN0GiguY2xhcmlmYWkuYXBpLlNpbmdsZUlucHV0c0FkZEpvYlJlc3BvbnNlEmcKEkNhbmNlbElucHV0c0FkZEpvYhInLmNsYXJpZmFpLmFwaS5DYW5jZWxJbnB1dHNBZGRKb2JSZXF1ZXN0GiguY2xhcmlmYWkuYXBpLlNpbmdsZUlucHV0c0FkZEpvYlJlc3BvbnNlEl4KD1Bvc3RBbm5vdGF0aW9ucxIkLmNsYXJpZmFpLmFwaS5Qb3N0QW5ub3RhdGlvbnNSZXF1ZXN0GiUuY2xhcmlmYWkuYXBpLk11bHRpQW5ub3RhdGlvblJlc3BvbnNlEl4KD0xpc3RBbm5vdGF0aW9ucxIkLmNsYXJpZmFpLmFwaS5MaXN0QW5ub3RhdGlvbnNSZXF1ZXN0GiUuY2xhcmlmYWkuYXBpLk11bHRpQW5ub3RhdGlvblJlc3BvbnNlElUKDFBvc3REYXRhc2V0cxIhLmNsYXJpZmFpLmFwaS5Qb3N0RGF0YXNldHNSZXF1ZXN0GiIuY2xhcmlmYWkuYXBpLk11bHRpRGF0YXNldFJlc3BvbnNlElIKCkdldERhdGFzZXQSHy5jbGFyaWZhaS5hcGkuR2V0RGF0YXNldFJlcXVlc3QaIy5jbGFyaWZhaS5hcGkuU2luZ2xlRGF0YXNldFJlc3BvbnNlEmQKEVBvc3REYXRhc2V0SW5wdXRzEiYuY2xhcmlmYWkuYXBpLlBvc3REYXRhc2V0SW5wdXRzUmVxdWVzdBonLmNsYXJpZmFpLmFwaS5NdWx0aURhdGFzZXRJbnB1dFJlc3BvbnNlEmQKEUxpc3REYXRhc2V0SW5wdXRzEiYuY2xhcmlmYWkuYXBpLkxpc3REYXRhc2V0SW5wdXRzUmVxdWVzdBonLmNsYXJpZmFpLmFwaS5NdWx0aURhdGFzZXRJbnB1dFJlc3BvbnNlYgZwcm90bzM",
-    [file_clarifai_api_resources, file_clarifai_api_status_status],
+    "ChpjbGFyaWZhaS9hcGkvc2VydmljZS5wcm90bxIMY2xhcmlmYWkuYXBpIjsKDEJhc2VSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cyLTAQoRUG9zdElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EiMKBmlucHV0cxgCIAMoCzITLmNsYXJpZmFpLmFwaS5JbnB1dBIZChFpbnB1dHNfYWRkX2pvYl9pZBgDIAEoCRJNChxpbnB1dF9pZF9jb25mbGljdF9yZXNvbHV0aW9uGAQgASgOMicuY2xhcmlmYWkuYXBpLklucHV0SURDb25mbGljdFJlc29sdXRpb24imgEKEk11bHRpSW5wdXRSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxIjCgZpbnB1dHMYAiADKAsyEy5jbGFyaWZhaS5hcGkuSW5wdXQSMgoOaW5wdXRzX2FkZF9qb2IYAyABKAsyGi5jbGFyaWZhaS5hcGkuSW5wdXRzQWRkSm9iIlQKD0dldElucHV0UmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSEAoIaW5wdXRfaWQYAiABKAkiZgoTU2luZ2xlSW5wdXRSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxIiCgVpbnB1dBgCIAEoCzITLmNsYXJpZmFpLmFwaS5JbnB1dCKeAQoRTGlzdElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgwKBHBhZ2UYAiABKA0SEAoIcGVyX3BhZ2UYAyABKA0SCwoDaWRzGAQgAygJEisKBnN0YXR1cxgFIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzIkcKFEdldElucHV0Q291bnRSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldCJxChhTaW5nbGVJbnB1dENvdW50UmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY2xhcmlmYWkuYXBpLnN0YXR1cy5TdGF0dXMSKAoGY291bnRzGAIgASgLMhguY2xhcmlmYWkuYXBpLklucHV0Q291bnQiWQoTRGVsZXRlSW5wdXRzUmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSCwoDaWRzGAIgAygJSgQIAxAEIlUKFkdldElucHV0c0FkZEpvYlJlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgoKAmlkGAIgASgJIlgKGUNhbmNlbElucHV0c0FkZEpvYlJlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgoKAmlkGAIgASgJIn0KGlNpbmdsZUlucHV0c0FkZEpvYlJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEjIKDmlucHV0c19hZGRfam9iGAIgASgLMhouY2xhcmlmYWkuYXBpLklucHV0c0FkZEpvYiJ4ChZQb3N0QW5ub3RhdGlvbnNSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldBItCgthbm5vdGF0aW9ucxgCIAMoCzIYLmNsYXJpZmFpLmFwaS5Bbm5vdGF0aW9uInUKF011bHRpQW5ub3RhdGlvblJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEi0KC2Fubm90YXRpb25zGAIgAygLMhguY2xhcmlmYWkuYXBpLkFubm90YXRpb24i3AEKFkxpc3RBbm5vdGF0aW9uc1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgsKA2lkcxgCIAMoCRIRCglpbnB1dF9pZHMYAyADKAkSLQoIc3RhdHVzZXMYBSADKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxIcChRsaXN0X2FsbF9hbm5vdGF0aW9ucxgGIAEoCBIMCgRwYWdlGAcgASgNEhAKCHBlcl9wYWdlGAggASgNSgQIBBAFIm8KE1Bvc3REYXRhc2V0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EicKCGRhdGFzZXRzGAIgAygLMhUuY2xhcmlmYWkuYXBpLkRhdGFzZXQibAoUTXVsdGlEYXRhc2V0UmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY2xhcmlmYWkuYXBpLnN0YXR1cy5TdGF0dXMSJwoIZGF0YXNldHMYAiADKAsyFS5jbGFyaWZhaS5hcGkuRGF0YXNldCJYChFHZXREYXRhc2V0UmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSEgoKZGF0YXNldF9pZBgCIAEoCSJsChVTaW5nbGVEYXRhc2V0UmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY2xhcmlmYWkuYXBpLnN0YXR1cy5TdGF0dXMSJgoHZGF0YXNldBgCIAEoCzIVLmNsYXJpZmFpLmFwaS5EYXRhc2V0IpMBChhQb3N0RGF0YXNldElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EhIKCmRhdGFzZXRfaWQYAiABKAkSMgoOZGF0YXNldF9pbnB1dHMYAyADKAsyGi5jbGFyaWZhaS5hcGkuRGF0YXNldElucHV0IoIBChlNdWx0aURhdGFzZXRJbnB1dFJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEjIKDmRhdGFzZXRfaW5wdXRzGAIgAygLMhouY2xhcmlmYWkuYXBpLkRhdGFzZXRJbnB1dEoECAMQBCJ/ChhMaXN0RGF0YXNldElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EhIKCmRhdGFzZXRfaWQYAiABKAkSDAoEcGFnZRgDIAEoDRIQCghwZXJfcGFnZRgEIAEoDSJ6ChJQYXRjaElucHV0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EiMKBmlucHV0cxgCIAMoCzITLmNsYXJpZmFpLmFwaS5JbnB1dBIOCgZhY3Rpb24YAyABKAkipwEKF1BhdGNoQW5ub3RhdGlvbnNSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldBItCgthbm5vdGF0aW9ucxgCIAMoCzIYLmNsYXJpZmFpLmFwaS5Bbm5vdGF0aW9uEg4KBmFjdGlvbhgDIAEoCRIcChRkZWxldGVfaWZfZW1wdHlfZGF0YRgEIAEoCCJrChhEZWxldGVBbm5vdGF0aW9uc1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgsKA2lkcxgCIAMoCRIRCglpbnB1dF9pZHMYAyADKAki7AEKE0xpc3REYXRhc2V0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EgwKBHBhZ2UYAiABKA0SEAoIcGVyX3BhZ2UYAyABKA0SFgoOc29ydF9hc2NlbmRpbmcYBiABKAgSHAoSc29ydF9ieV9jcmVhdGVkX2F0GAcgASgISAASHQoTc29ydF9ieV9tb2RpZmllZF9hdBgJIAEoCEgAEhQKCnNvcnRfYnlfaWQYCyABKAhIABIOCgZzZWFyY2gYDSABKAlCCQoHc29ydF9ieSKAAQoUUGF0Y2hEYXRhc2V0c1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EicKCGRhdGFzZXRzGAIgAygLMhUuY2xhcmlmYWkuYXBpLkRhdGFzZXQSDgoGYWN0aW9uGAMgASgJIl0KFURlbGV0ZURhdGFzZXRzUmVxdWVzdBIvCgt1c2VyX2FwcF9pZBgBIAEoCzIaLmNsYXJpZmFpLmFwaS5Vc2VyQXBwSURTZXQSEwoLZGF0YXNldF9pZHMYAiADKAkimQEKGlBvc3REYXRhc2V0VmVyc2lvbnNSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldBISCgpkYXRhc2V0X2lkGAIgASgJEjYKEGRhdGFzZXRfdmVyc2lvbnMYAyADKAsyHC5jbGFyaWZhaS5hcGkuRGF0YXNldFZlcnNpb24iewoYR2V0RGF0YXNldFZlcnNpb25SZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldBISCgpkYXRhc2V0X2lkGAIgASgJEhoKEmRhdGFzZXRfdmVyc2lvbl9pZBgDIAEoCSKCAQocU2luZ2xlRGF0YXNldFZlcnNpb25SZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxI1Cg9kYXRhc2V0X3ZlcnNpb24YAiABKAsyHC5jbGFyaWZhaS5hcGkuRGF0YXNldFZlcnNpb24ixQEKGkxpc3REYXRhc2V0VmVyc2lvbnNSZXF1ZXN0Ei8KC3VzZXJfYXBwX2lkGAEgASgLMhouY2xhcmlmYWkuYXBpLlVzZXJBcHBJRFNldBISCgpkYXRhc2V0X2lkGAIgASgJEgwKBHBhZ2UYAyABKA0SEAoIcGVyX3BhZ2UYBCABKA0SQgoPcmVxdWVzdF9vcmlnaW5zGAUgAygOMikuY2xhcmlmYWkuYXBpLkRhdGFzZXRWZXJzaW9uUmVxdWVzdE9yaWdpbiKCAQobTXVsdGlEYXRhc2V0VmVyc2lvblJlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNsYXJpZmFpLmFwaS5zdGF0dXMuU3RhdHVzEjYKEGRhdGFzZXRfdmVyc2lvbnMYAiADKAsyHC5jbGFyaWZhaS5hcGkuRGF0YXNldFZlcnNpb24igAEKHERlbGV0ZURhdGFzZXRWZXJzaW9uc1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EhIKCmRhdGFzZXRfaWQYAiABKAkSGwoTZGF0YXNldF92ZXJzaW9uX2lkcxgDIAMoCSKkAgomTGlzdERhdGFzZXRWZXJzaW9uTWV0cmljc0dyb3Vwc1JlcXVlc3QSLwoLdXNlcl9hcHBfaWQYASABKAsyGi5jbGFyaWZhaS5hcGkuVXNlckFwcElEU2V0EhIKCmRhdGFzZXRfaWQYAiABKAkSGgoSZGF0YXNldF92ZXJzaW9uX2lkGAMgASgJEgwKBHBhZ2UYBCABKA0SEAoIcGVyX3BhZ2UYBSABKA0SFAoMcGFyZW50X3BhdGhzGAYgAygJEjsKBXR5cGVzGAcgAygOMiwuY2xhcmlmYWkuYXBpLkRhdGFzZXRWZXJzaW9uTWV0cmljc0dyb3VwVHlwZRImCgZ2YWx1ZXMYCCADKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiqAEKJ011bHRpRGF0YXNldFZlcnNpb25NZXRyaWNzR3JvdXBSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jbGFyaWZhaS5hcGkuc3RhdHVzLlN0YXR1cxJQCh5kYXRhc2V0X3ZlcnNpb25fbWV0cmljc19ncm91cHMYAiADKAsyKC5jbGFyaWZhaS5hcGkuRGF0YXNldFZlcnNpb25NZXRyaWNzR3JvdXAy5xEKAlYyEk8KClBvc3RJbnB1dHMSHy5jbGFyaWZhaS5hcGkuUG9zdElucHV0c1JlcXVlc3QaIC5jbGFyaWZhaS5hcGkuTXVsdGlJbnB1dFJlc3BvbnNlEkwKCEdldElucHV0Eh0uY2xhcmlmYWkuYXBpLkdldElucHV0UmVxdWVzdBohLmNsYXJpZmFpLmFwaS5TaW5nbGVJbnB1dFJlc3BvbnNlEk8KCkxpc3RJbnB1dHMSHy5jbGFyaWZhaS5hcGkuTGlzdElucHV0c1JlcXVlc3QaIC5jbGFyaWZhaS5hcGkuTXVsdGlJbnB1dFJlc3BvbnNlElsKDUdldElucHV0Q291bnQSIi5jbGFyaWZhaS5hcGkuR2V0SW5wdXRDb3VudFJlcXVlc3QaJi5jbGFyaWZhaS5hcGkuU2luZ2xlSW5wdXRDb3VudFJlc3BvbnNlEk0KDERlbGV0ZUlucHV0cxIhLmNsYXJpZmFpLmFwaS5EZWxldGVJbnB1dHNSZXF1ZXN0GhouY2xhcmlmYWkuYXBpLkJhc2VSZXNwb25zZRJhCg9HZXRJbnB1dHNBZGRKb2ISJC5jbGFyaWZhaS5hcGkuR2V0SW5wdXRzQWRkSm9iUmVxdWVzdBooLmNsYXJpZmFpLmFwaS5TaW5nbGVJbnB1dHNBZGRKb2JSZXNwb25zZRJnChJDYW5jZWxJbnB1dHNBZGRKb2ISJy5jbGFyaWZhaS5hcGkuQ2FuY2VsSW5wdXRzQWRkSm9iUmVxdWVzdBooLmNsYXJpZmFpLmFwaS5TaW5nbGVJbnB1dHNBZGRKb2JSZXNwb25zZRJeCg9Qb3N0QW5ub3RhdGlvbnMSJC5jbGFyaWZhaS5hcGkuUG9zdEFubm90YXRpb25zUmVxdWVzdBolLmNsYXJpZmFpLmFwaS5NdWx0aUFubm90YXRpb25SZXNwb25zZRJeCg9MaXN0QW5ub3RhdGlvbnMSJC5jbGFyaWZhaS5hcGkuTGlzdEFubm90YXRpb25zUmVxdWVzdBolLmNsYXJpZmFpLmFwaS5NdWx0aUFubm90YXRpb25SZXNwb25zZRJVCgxQb3N0RGF0YXNldHMSIS5jbGFyaWZhaS5hcGkuUG9zdERhdGFzZXRzUmVxdWVzdBoiLmNsYXJpZmFpLmFwaS5NdWx0aURhdGFzZXRSZXNwb25zZRJSCgpHZXREYXRhc2V0Eh8uY2xhcmlmYWkuYXBpLkdldERhdGFzZXRSZXF1ZXN0GiMuY2xhcmlmYWkuYXBpLlNpbmdsZURhdGFzZXRSZXNwb25zZRJkChFQb3N0RGF0YXNldElucHV0cxImLmNsYXJpZmFpLmFwaS5Qb3N0RGF0YXNldElucHV0c1JlcXVlc3QaJy5jbGFyaWZhaS5hcGkuTXVsdGlEYXRhc2V0SW5wdXRSZXNwb25zZRJkChFMaXN0RGF0YXNldElucHV0cxImLmNsYXJpZmFpLmFwaS5MaXN0RGF0YXNldElucHV0c1JlcXVlc3QaJy5jbGFyaWZhaS5hcGkuTXVsdGlEYXRhc2V0SW5wdXRSZXNwb25zZRJRCgtQYXRjaElucHV0cxIgLmNsYXJpZmFpLmFwaS5QYXRjaElucHV0c1JlcXVlc3QaIC5jbGFyaWZhaS5hcGkuTXVsdGlJbnB1dFJlc3BvbnNlEmAKEFBhdGNoQW5ub3RhdGlvbnMSJS5jbGFyaWZhaS5hcGkuUGF0Y2hBbm5vdGF0aW9uc1JlcXVlc3QaJS5jbGFyaWZhaS5hcGkuTXVsdGlBbm5vdGF0aW9uUmVzcG9uc2USVwoRRGVsZXRlQW5ub3RhdGlvbnMSJi5jbGFyaWZhaS5hcGkuRGVsZXRlQW5ub3RhdGlvbnNSZXF1ZXN0GhouY2xhcmlmYWkuYXBpLkJhc2VSZXNwb25zZRJVCgxMaXN0RGF0YXNldHMSIS5jbGFyaWZhaS5hcGkuTGlzdERhdGFzZXRzUmVxdWVzdBoiLmNsYXJpZmFpLmFwaS5NdWx0aURhdGFzZXRSZXNwb25zZRJXCg1QYXRjaERhdGFzZXRzEiIuY2xhcmlmYWkuYXBpLlBhdGNoRGF0YXNldHNSZXF1ZXN0GiIuY2xhcmlmYWkuYXBpLk11bHRpRGF0YXNldFJlc3BvbnNlElEKDkRlbGV0ZURhdGFzZXRzEiMuY2xhcmlmYWkuYXBpLkRlbGV0ZURhdGFzZXRzUmVxdWVzdBoaLmNsYXJpZmFpLmFwaS5CYXNlUmVzcG9uc2USagoTUG9zdERhdGFzZXRWZXJzaW9ucxIoLmNsYXJpZmFpLmFwaS5Qb3N0RGF0YXNldFZlcnNpb25zUmVxdWVzdBopLmNsYXJpZmFpLmFwaS5NdWx0aURhdGFzZXRWZXJzaW9uUmVzcG9uc2USZwoRR2V0RGF0YXNldFZlcnNpb24SJi5jbGFyaWZhaS5hcGkuR2V0RGF0YXNldFZlcnNpb25SZXF1ZXN0GiouY2xhcmlmYWkuYXBpLlNpbmdsZURhdGFzZXRWZXJzaW9uUmVzcG9uc2USagoTTGlzdERhdGFzZXRWZXJzaW9ucxIoLmNsYXJpZmFpLmFwaS5MaXN0RGF0YXNldFZlcnNpb25zUmVxdWVzdBopLmNsYXJpZmFpLmFwaS5NdWx0aURhdGFzZXRWZXJzaW9uUmVzcG9uc2USXwoVRGVsZXRlRGF0YXNldFZlcnNpb25zEiouY2xhcmlmYWkuYXBpLkRlbGV0ZURhdGFzZXRWZXJzaW9uc1JlcXVlc3QaGi5jbGFyaWZhaS5hcGkuQmFzZVJlc3BvbnNlEo4BCh9MaXN0RGF0YXNldFZlcnNpb25NZXRyaWNzR3JvdXBzEjQuY2xhcmlmYWkuYXBpLkxpc3REYXRhc2V0VmVyc2lvbk1ldHJpY3NHcm91cHNSZXF1ZXN0GjUuY2xhcmlmYWkuYXBpLk11bHRpRGF0YXNldFZlcnNpb25NZXRyaWNzR3JvdXBSZXNwb25zZWIGcHJvdG8z",
+    [file_clarifai_api_resources, file_clarifai_api_status_status, file_google_protobuf_struct],
   );
 
 /**
@@ -578,6 +584,461 @@ export const ListDatasetInputsRequestSchema: GenMessage<ListDatasetInputsRequest
   messageDesc(file_clarifai_api_service, 21);
 
 /**
+ * action: "merge" (the default), "overwrite" or "remove", for concepts and metadata.
+ *
+ * @generated from message clarifai.api.PatchInputsRequest
+ */
+export type PatchInputsRequest = Message<"clarifai.api.PatchInputsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: repeated clarifai.api.Input inputs = 2;
+   */
+  inputs: Input[];
+
+  /**
+   * @generated from field: string action = 3;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message clarifai.api.PatchInputsRequest.
+ * Use `create(PatchInputsRequestSchema)` to create a new message.
+ */
+export const PatchInputsRequestSchema: GenMessage<PatchInputsRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 22);
+
+/**
+ * action: "merge", "overwrite" or "remove".
+ *
+ * @generated from message clarifai.api.PatchAnnotationsRequest
+ */
+export type PatchAnnotationsRequest = Message<"clarifai.api.PatchAnnotationsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: repeated clarifai.api.Annotation annotations = 2;
+   */
+  annotations: Annotation[];
+
+  /**
+   * @generated from field: string action = 3;
+   */
+  action: string;
+
+  /**
+   * @generated from field: bool delete_if_empty_data = 4;
+   */
+  deleteIfEmptyData: boolean;
+};
+
+/**
+ * Describes the message clarifai.api.PatchAnnotationsRequest.
+ * Use `create(PatchAnnotationsRequestSchema)` to create a new message.
+ */
+export const PatchAnnotationsRequestSchema: GenMessage<PatchAnnotationsRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 23);
+
+/**
+ * @generated from message clarifai.api.DeleteAnnotationsRequest
+ */
+export type DeleteAnnotationsRequest = Message<"clarifai.api.DeleteAnnotationsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: repeated string ids = 2;
+   */
+  ids: string[];
+
+  /**
+   * @generated from field: repeated string input_ids = 3;
+   */
+  inputIds: string[];
+};
+
+/**
+ * Describes the message clarifai.api.DeleteAnnotationsRequest.
+ * Use `create(DeleteAnnotationsRequestSchema)` to create a new message.
+ */
+export const DeleteAnnotationsRequestSchema: GenMessage<DeleteAnnotationsRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 24);
+
+/**
+ * @generated from message clarifai.api.ListDatasetsRequest
+ */
+export type ListDatasetsRequest = Message<"clarifai.api.ListDatasetsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: uint32 page = 2;
+   */
+  page: number;
+
+  /**
+   * @generated from field: uint32 per_page = 3;
+   */
+  perPage: number;
+
+  /**
+   * @generated from field: bool sort_ascending = 6;
+   */
+  sortAscending: boolean;
+
+  /**
+   * @generated from oneof clarifai.api.ListDatasetsRequest.sort_by
+   */
+  sortBy: {
+    /**
+     * @generated from field: bool sort_by_created_at = 7;
+     */
+    value: boolean;
+    case: "sortByCreatedAt";
+  } | {
+    /**
+     * @generated from field: bool sort_by_modified_at = 9;
+     */
+    value: boolean;
+    case: "sortByModifiedAt";
+  } | {
+    /**
+     * @generated from field: bool sort_by_id = 11;
+     */
+    value: boolean;
+    case: "sortById";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: string search = 13;
+   */
+  search: string;
+};
+
+/**
+ * Describes the message clarifai.api.ListDatasetsRequest.
+ * Use `create(ListDatasetsRequestSchema)` to create a new message.
+ */
+export const ListDatasetsRequestSchema: GenMessage<ListDatasetsRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 25);
+
+/**
+ * action: "merge" or "overwrite".
+ *
+ * @generated from message clarifai.api.PatchDatasetsRequest
+ */
+export type PatchDatasetsRequest = Message<"clarifai.api.PatchDatasetsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: repeated clarifai.api.Dataset datasets = 2;
+   */
+  datasets: Dataset[];
+
+  /**
+   * @generated from field: string action = 3;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message clarifai.api.PatchDatasetsRequest.
+ * Use `create(PatchDatasetsRequestSchema)` to create a new message.
+ */
+export const PatchDatasetsRequestSchema: GenMessage<PatchDatasetsRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 26);
+
+/**
+ * @generated from message clarifai.api.DeleteDatasetsRequest
+ */
+export type DeleteDatasetsRequest = Message<"clarifai.api.DeleteDatasetsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: repeated string dataset_ids = 2;
+   */
+  datasetIds: string[];
+};
+
+/**
+ * Describes the message clarifai.api.DeleteDatasetsRequest.
+ * Use `create(DeleteDatasetsRequestSchema)` to create a new message.
+ */
+export const DeleteDatasetsRequestSchema: GenMessage<DeleteDatasetsRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 27);
+
+/**
+ * @generated from message clarifai.api.PostDatasetVersionsRequest
+ */
+export type PostDatasetVersionsRequest = Message<"clarifai.api.PostDatasetVersionsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: string dataset_id = 2;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: repeated clarifai.api.DatasetVersion dataset_versions = 3;
+   */
+  datasetVersions: DatasetVersion[];
+};
+
+/**
+ * Describes the message clarifai.api.PostDatasetVersionsRequest.
+ * Use `create(PostDatasetVersionsRequestSchema)` to create a new message.
+ */
+export const PostDatasetVersionsRequestSchema: GenMessage<
+  PostDatasetVersionsRequest
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 28);
+
+/**
+ * @generated from message clarifai.api.GetDatasetVersionRequest
+ */
+export type GetDatasetVersionRequest = Message<"clarifai.api.GetDatasetVersionRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: string dataset_id = 2;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: string dataset_version_id = 3;
+   */
+  datasetVersionId: string;
+};
+
+/**
+ * Describes the message clarifai.api.GetDatasetVersionRequest.
+ * Use `create(GetDatasetVersionRequestSchema)` to create a new message.
+ */
+export const GetDatasetVersionRequestSchema: GenMessage<GetDatasetVersionRequest> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 29);
+
+/**
+ * @generated from message clarifai.api.SingleDatasetVersionResponse
+ */
+export type SingleDatasetVersionResponse = Message<"clarifai.api.SingleDatasetVersionResponse"> & {
+  /**
+   * @generated from field: clarifai.api.status.Status status = 1;
+   */
+  status?: Status | undefined;
+
+  /**
+   * @generated from field: clarifai.api.DatasetVersion dataset_version = 2;
+   */
+  datasetVersion?: DatasetVersion | undefined;
+};
+
+/**
+ * Describes the message clarifai.api.SingleDatasetVersionResponse.
+ * Use `create(SingleDatasetVersionResponseSchema)` to create a new message.
+ */
+export const SingleDatasetVersionResponseSchema: GenMessage<
+  SingleDatasetVersionResponse
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 30);
+
+/**
+ * @generated from message clarifai.api.ListDatasetVersionsRequest
+ */
+export type ListDatasetVersionsRequest = Message<"clarifai.api.ListDatasetVersionsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: string dataset_id = 2;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: uint32 page = 3;
+   */
+  page: number;
+
+  /**
+   * @generated from field: uint32 per_page = 4;
+   */
+  perPage: number;
+
+  /**
+   * @generated from field: repeated clarifai.api.DatasetVersionRequestOrigin request_origins = 5;
+   */
+  requestOrigins: DatasetVersionRequestOrigin[];
+};
+
+/**
+ * Describes the message clarifai.api.ListDatasetVersionsRequest.
+ * Use `create(ListDatasetVersionsRequestSchema)` to create a new message.
+ */
+export const ListDatasetVersionsRequestSchema: GenMessage<
+  ListDatasetVersionsRequest
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 31);
+
+/**
+ * @generated from message clarifai.api.MultiDatasetVersionResponse
+ */
+export type MultiDatasetVersionResponse = Message<"clarifai.api.MultiDatasetVersionResponse"> & {
+  /**
+   * @generated from field: clarifai.api.status.Status status = 1;
+   */
+  status?: Status | undefined;
+
+  /**
+   * @generated from field: repeated clarifai.api.DatasetVersion dataset_versions = 2;
+   */
+  datasetVersions: DatasetVersion[];
+};
+
+/**
+ * Describes the message clarifai.api.MultiDatasetVersionResponse.
+ * Use `create(MultiDatasetVersionResponseSchema)` to create a new message.
+ */
+export const MultiDatasetVersionResponseSchema: GenMessage<
+  MultiDatasetVersionResponse
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 32);
+
+/**
+ * @generated from message clarifai.api.DeleteDatasetVersionsRequest
+ */
+export type DeleteDatasetVersionsRequest = Message<"clarifai.api.DeleteDatasetVersionsRequest"> & {
+  /**
+   * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+   */
+  userAppId?: UserAppIDSet | undefined;
+
+  /**
+   * @generated from field: string dataset_id = 2;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: repeated string dataset_version_ids = 3;
+   */
+  datasetVersionIds: string[];
+};
+
+/**
+ * Describes the message clarifai.api.DeleteDatasetVersionsRequest.
+ * Use `create(DeleteDatasetVersionsRequestSchema)` to create a new message.
+ */
+export const DeleteDatasetVersionsRequestSchema: GenMessage<
+  DeleteDatasetVersionsRequest
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 33);
+
+/**
+ * @generated from message clarifai.api.ListDatasetVersionMetricsGroupsRequest
+ */
+export type ListDatasetVersionMetricsGroupsRequest =
+  & Message<"clarifai.api.ListDatasetVersionMetricsGroupsRequest">
+  & {
+    /**
+     * @generated from field: clarifai.api.UserAppIDSet user_app_id = 1;
+     */
+    userAppId?: UserAppIDSet | undefined;
+
+    /**
+     * @generated from field: string dataset_id = 2;
+     */
+    datasetId: string;
+
+    /**
+     * @generated from field: string dataset_version_id = 3;
+     */
+    datasetVersionId: string;
+
+    /**
+     * @generated from field: uint32 page = 4;
+     */
+    page: number;
+
+    /**
+     * @generated from field: uint32 per_page = 5;
+     */
+    perPage: number;
+
+    /**
+     * @generated from field: repeated string parent_paths = 6;
+     */
+    parentPaths: string[];
+
+    /**
+     * @generated from field: repeated clarifai.api.DatasetVersionMetricsGroupType types = 7;
+     */
+    types: DatasetVersionMetricsGroupType[];
+
+    /**
+     * @generated from field: repeated google.protobuf.Value values = 8;
+     */
+    values: Value[];
+  };
+
+/**
+ * Describes the message clarifai.api.ListDatasetVersionMetricsGroupsRequest.
+ * Use `create(ListDatasetVersionMetricsGroupsRequestSchema)` to create a new message.
+ */
+export const ListDatasetVersionMetricsGroupsRequestSchema: GenMessage<
+  ListDatasetVersionMetricsGroupsRequest
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 34);
+
+/**
+ * @generated from message clarifai.api.MultiDatasetVersionMetricsGroupResponse
+ */
+export type MultiDatasetVersionMetricsGroupResponse =
+  & Message<"clarifai.api.MultiDatasetVersionMetricsGroupResponse">
+  & {
+    /**
+     * @generated from field: clarifai.api.status.Status status = 1;
+     */
+    status?: Status | undefined;
+
+    /**
+     * @generated from field: repeated clarifai.api.DatasetVersionMetricsGroup dataset_version_metrics_groups = 2;
+     */
+    datasetVersionMetricsGroups: DatasetVersionMetricsGroup[];
+  };
+
+/**
+ * Describes the message clarifai.api.MultiDatasetVersionMetricsGroupResponse.
+ * Use `create(MultiDatasetVersionMetricsGroupResponseSchema)` to create a new message.
+ */
+export const MultiDatasetVersionMetricsGroupResponseSchema: GenMessage<
+  MultiDatasetVersionMetricsGroupResponse
+> = /*@__PURE__*/
+  messageDesc(file_clarifai_api_service, 35);
+
+/**
  * @generated from service clarifai.api.V2
  */
 export const V2: GenService<{
@@ -684,6 +1145,94 @@ export const V2: GenService<{
     methodKind: "unary";
     input: typeof ListDatasetInputsRequestSchema;
     output: typeof MultiDatasetInputResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.PatchInputs
+   */
+  patchInputs: {
+    methodKind: "unary";
+    input: typeof PatchInputsRequestSchema;
+    output: typeof MultiInputResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.PatchAnnotations
+   */
+  patchAnnotations: {
+    methodKind: "unary";
+    input: typeof PatchAnnotationsRequestSchema;
+    output: typeof MultiAnnotationResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.DeleteAnnotations
+   */
+  deleteAnnotations: {
+    methodKind: "unary";
+    input: typeof DeleteAnnotationsRequestSchema;
+    output: typeof BaseResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.ListDatasets
+   */
+  listDatasets: {
+    methodKind: "unary";
+    input: typeof ListDatasetsRequestSchema;
+    output: typeof MultiDatasetResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.PatchDatasets
+   */
+  patchDatasets: {
+    methodKind: "unary";
+    input: typeof PatchDatasetsRequestSchema;
+    output: typeof MultiDatasetResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.DeleteDatasets
+   */
+  deleteDatasets: {
+    methodKind: "unary";
+    input: typeof DeleteDatasetsRequestSchema;
+    output: typeof BaseResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.PostDatasetVersions
+   */
+  postDatasetVersions: {
+    methodKind: "unary";
+    input: typeof PostDatasetVersionsRequestSchema;
+    output: typeof MultiDatasetVersionResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.GetDatasetVersion
+   */
+  getDatasetVersion: {
+    methodKind: "unary";
+    input: typeof GetDatasetVersionRequestSchema;
+    output: typeof SingleDatasetVersionResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.ListDatasetVersions
+   */
+  listDatasetVersions: {
+    methodKind: "unary";
+    input: typeof ListDatasetVersionsRequestSchema;
+    output: typeof MultiDatasetVersionResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.DeleteDatasetVersions
+   */
+  deleteDatasetVersions: {
+    methodKind: "unary";
+    input: typeof DeleteDatasetVersionsRequestSchema;
+    output: typeof BaseResponseSchema;
+  };
+  /**
+   * @generated from rpc clarifai.api.V2.ListDatasetVersionMetricsGroups
+   */
+  listDatasetVersionMetricsGroups: {
+    methodKind: "unary";
+    input: typeof ListDatasetVersionMetricsGroupsRequestSchema;
+    output: typeof MultiDatasetVersionMetricsGroupResponseSchema;
   };
 }> = /*@__PURE__*/
   serviceDesc(file_clarifai_api_service, 0);
