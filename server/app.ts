@@ -11,6 +11,9 @@ import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { ApiError } from "./api_error.ts";
 import { healthRoutes } from "./health.ts";
+import { jobListRoutes } from "./pages/job_list.ts";
+import { openApiRoutes } from "./pages/openapi.ts";
+import { pageRoutes } from "./pages/page_routes.ts";
 import { uploadRoutes } from "./uploads.ts";
 import type { UploadService } from "./upload_service.ts";
 
@@ -47,7 +50,9 @@ function codeOfStatus(status: number): string {
 /**
  * Builds the service's HTTP app over an open {@linkcode UploadService}:
  *
- * - `GET /healthz`, `GET /metrics` (no token needed);
+ * - `GET /healthz`, `GET /metrics`, `GET /openapi.json`, and the web page `GET /` with its
+ *   assets under `/assets/` (no token needed: the page asks for it and keeps it in the tab);
+ * - `GET /v1/uploads` the jobs, newest first, a page at a time;
  * - `POST /v1/uploads` (a CSV body, a multipart upload of files, or JSON naming a folder or CSV
  *   under the root), answering NDJSON progress events; `GET /v1/uploads/:id`,
  *   `GET /v1/uploads/:id/events`, `GET /v1/uploads/:id/failures`,
@@ -117,6 +122,9 @@ export function createApp(service: UploadService): Hono {
   });
 
   app.route("/", healthRoutes(service));
+  app.route("/", openApiRoutes());
+  app.route("/", pageRoutes());
+  app.route("/v1/uploads", jobListRoutes(service));
   app.route("/v1/uploads", uploadRoutes(service));
 
   app.notFound((c) =>
