@@ -22,6 +22,7 @@ import { V2 } from "../../src/gen/clarifai/api/service_pb.ts";
 import type { Status } from "../../src/gen/clarifai/api/status/status_pb.ts";
 import { StatusSchema } from "../../src/gen/clarifai/api/status/status_pb.ts";
 import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts";
+import { browserRoutes } from "./browser/browser_routes.ts";
 import { httpStatusOf, localStatus } from "./local_status.ts";
 import { sniffFormat } from "./sniff_content.ts";
 import type { LocalStore } from "./store.ts";
@@ -152,6 +153,8 @@ export function createRestApp(options: RestAppOptions): Hono<NodeEnv> {
     const type = format ? `${format.kind}/${format.format}` : "application/octet-stream";
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": type });
   });
+
+  app.route("/", browserRoutes(store)); // the read-only browser: GET / and /browse/…
 
   for (const [httpMethod, path, rpc] of ROUTES) {
     app.on(httpMethod, path, async (c) => {
