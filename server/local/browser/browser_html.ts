@@ -46,7 +46,21 @@ function layout(title: string, crumbs: Html, body: Html): Html {
   `;
 }
 
-/** The path of an app's page. */
+/**
+ * The path of an app's page.
+ *
+ * @param userId The user ID.
+ * @param appId The app ID.
+ * @returns The path, its parts URL-encoded.
+ *
+ * @example Usage
+ * ```ts
+ * import { appPath } from "./browser_html.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(appPath("me", "my app"), "/browse/me/my%20app");
+ * ```
+ */
 export function appPath(userId: string, appId: string): string {
   return `/browse/${encodeURIComponent(userId)}/${encodeURIComponent(appId)}`;
 }
@@ -130,6 +144,18 @@ function chips(concepts: string[], kind = ""): Html {
  *
  * @param apps The apps.
  * @returns The HTML.
+ *
+ * @example Two apps
+ * ```ts
+ * import { appsPage } from "./browser_html.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * const page = String(await appsPage([
+ *   { key: 1, userId: "me", appId: "pets", inputs: 12, datasets: 1 },
+ *   { key: 2, userId: "me", appId: "cars", inputs: 3, datasets: 0 },
+ * ]));
+ * assertStringIncludes(page, 'href="/browse/me/pets"');
+ * ```
  */
 export function appsPage(apps: AppSummary[]): Html {
   const body = apps.length === 0
@@ -197,6 +223,24 @@ export interface AppPageModel {
  *
  * @param m What to show.
  * @returns The HTML.
+ *
+ * @example An app with one image and its box
+ * ```ts
+ * import { appPage } from "./browser_html.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * const page = String(await appPage({
+ *   userId: "me", appId: "pets", datasets: [], counts: new Map([[30000, 1]]), total: 1,
+ *   previews: new Map(),
+ *   inputs: [{
+ *     id: "cat", kind: "image", contentHash: "ab".repeat(32), contentSize: 10, url: "", text: "",
+ *     concepts: ["cat"], frames: [], createdAt: 0, status: { code: 30000, description: "", details: "" },
+ *     regions: [{ id: "r", annotationId: "a", concepts: ["cat"], trackId: "",
+ *       shape: { type: "box", x: 0.5, y: 0, width: 0.5, height: 1 } }],
+ *   }],
+ * }));
+ * assertStringIncludes(page, '<rect class="box" data-region-id="r" data-concepts="cat" x="0.5" y="0" width="0.5" height="1"');
+ * ```
  */
 export function appPage(m: AppPageModel): Html {
   const base = appPath(m.userId, m.appId);
@@ -349,6 +393,22 @@ export interface InputPageModel {
  *
  * @param m What to show.
  * @returns The HTML.
+ *
+ * @example A text input with a geo point
+ * ```ts
+ * import { inputPage } from "./browser_html.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * const page = String(await inputPage({
+ *   userId: "me", appId: "notes", datasets: [], preview: "",
+ *   view: {
+ *     id: "n1", kind: "text", contentHash: null, contentSize: 0, url: "", text: "hello",
+ *     concepts: [], regions: [], frames: [], createdAt: 0, geo: { latitude: 10, longitude: 20 },
+ *     status: { code: 30000, description: "", details: "" },
+ *   },
+ * }));
+ * assertStringIncludes(page, "latitude 10, longitude 20");
+ * ```
  */
 export function inputPage(m: InputPageModel): Html {
   const v = m.view;
@@ -427,6 +487,14 @@ export function inputPage(m: InputPageModel): Html {
  *
  * @param message What is missing.
  * @returns The HTML.
+ *
+ * @example Usage
+ * ```ts
+ * import { notFoundPage } from "./browser_html.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * assertStringIncludes(String(await notFoundPage("No app x")), "<p>No app x</p>");
+ * ```
  */
 export function notFoundPage(message: string): Html {
   return layout(
