@@ -10,6 +10,7 @@ import type { DraftOrRejection, InputDraft, InputKind } from "../inputs/input_dr
 import { INPUT_KINDS } from "../inputs/input_draft.ts";
 import { cleanId, invalidIdReason } from "../inputs/ids.ts";
 import { invalidConceptReason, invalidDatasetIdReason } from "../inputs/validate.ts";
+import { PathFilter } from "./path_filter.ts";
 
 /** Options of {@linkcode folderSource} (and, for the walk itself, of {@linkcode countFolder}). */
 export interface FolderSourceOptions {
@@ -41,6 +42,16 @@ export interface FolderSourceOptions {
    * files in one directory.
    */
   sort?: boolean;
+  /**
+   * Glob patterns of files to keep, matched on the path relative to the root as rclone matches
+   * them (see `PathFilter`); files that match none are skipped with a reason. Default: all.
+   */
+  include?: readonly string[];
+  /**
+   * Glob patterns of files (and, ending in `/` or `**`, folders) to skip; an exclusion wins over
+   * an inclusion, and an excluded folder is not walked.
+   */
+  exclude?: readonly string[];
 }
 
 /** What {@linkcode countFolder} found. */
@@ -66,6 +77,7 @@ interface WalkOptions {
   recursive: boolean;
   kinds: ReadonlySet<InputKind>;
   sort: boolean;
+  filter: PathFilter;
 }
 
 interface SourceOptions extends WalkOptions {
@@ -152,7 +164,16 @@ function checkOptions(where: string, options: FolderSourceOptions): SourceOption
       : "dataset ID must be a string";
     if (reason !== undefined) throw new RangeError(`Cannot create ${where}: ${reason}`);
   }
-  return { recursive, labels, idFrom, sort, datasetId, kinds: new Set(inputTypes) };
+  let filter: PathFilter;
+  try {
+    filter = new PathFilter({ include: options.include, exclude: options.exclude });
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new SyntaxError(`Cannot create ${where}: ${error.message}`);
+    }
+    throw new TypeError(`Cannot create ${where}: ${(error as Error).message}`);
+  }
+  return { recursive, labels, idFrom, sort, datasetId, kinds: new Set(inputTypes), filter };
 }
 
 function errorName(error: unknown): string {
@@ -306,6 +327,11 @@ async function* walk(root: string, options: WalkOptions): AsyncGenerator<WalkIte
         isFile = info.isFile;
       }
       if (isDirectory) {
+        const pruned = options.filter.prunes(location);
+        if (pruned !== undefined) {
+          yield skip(location, `a folder ${pruned}`);
+          continue;
+        }
         if (!options.recursive) {
           yield skip(location, "a folder: subfolders are walked only with recursive on");
           continue;
@@ -329,6 +355,11 @@ async function* walk(root: string, options: WalkOptions): AsyncGenerator<WalkIte
       }
       if (!isFile) {
         yield skip(location, "not a regular file (a device, FIFO or socket)");
+        continue;
+      }
+      const verdict = options.filter.check(location);
+      if (!verdict.keep) {
+        yield skip(location, verdict.reason);
         continue;
       }
       const dot = name.lastIndexOf(".");
@@ -443,6 +474,9 @@ async function toDraft(file: FoundFile, options: SourceOptions): Promise<DraftOr
  *   the current path ends as a rejection `symlink loop: a/b -> a`, a broken link or an
  *   unreadable file or folder as a rejection with the reason.
  * - Locations are paths relative to the root with `/` (`cats/01.jpg`).
+ * - `include`/`exclude` glob patterns, matched on those locations as rclone matches them, skip
+ *   the files they leave out with a reason; a folder excluded as a whole (`drafts/`,
+ *   `drafts/**`) is skipped without being listed.
  * - IDs are not checked for collisions here: pipe through `UniqueIdsStream` for that.
  *
  * The stream errors only when the root itself cannot be walked (missing, not a folder,
@@ -453,6 +487,7 @@ async function toDraft(file: FoundFile, options: SourceOptions): Promise<DraftOr
  * @returns A stream of drafts, rejections and skips.
  * @throws {TypeError} When an option has the wrong type.
  * @throws {RangeError} When `idFrom`, `inputTypes` or `datasetId` is invalid.
+ * @throws {SyntaxError} When an include or exclude pattern is invalid.
  *
  * @example Walk a folder with labels
  * ```ts

@@ -226,6 +226,8 @@ export function uploadFolder(
     idFrom: options.idFrom,
     datasetId: options.datasetId,
     sort: options.sort,
+    include: options.include,
+    exclude: options.exclude,
   };
   return uploadInputs(
     () => folderSource(root, folderOptions),
