@@ -5,9 +5,10 @@
  */
 import { Hono } from "hono";
 import type { UploadService } from "./upload_service.ts";
+import { VERSION } from "../src/version.ts";
 
 /**
- * Routes `GET /healthz` (`{ "status": "ok", "jobs": { running, … } }`) and `GET /metrics`
+ * Routes `GET /healthz` (`{ "status": "ok", "version": "0.1.0", "jobs": { running, … } }`) and `GET /metrics`
  * (the Prometheus text format: jobs by state, inputs by outcome, bytes, retries, request
  * latency). Neither needs the token: they hold no job IDs, paths or credentials.
  *
@@ -29,7 +30,10 @@ import type { UploadService } from "./upload_service.ts";
  */
 export function healthRoutes(service: UploadService): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok", jobs: service.jobs.countByState() }));
+  app.get(
+    "/healthz",
+    (c) => c.json({ status: "ok", version: VERSION, jobs: service.jobs.countByState() }),
+  );
   app.get("/metrics", (c) =>
     c.body(service.metrics.render(service.jobs.countByState()), 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",

@@ -15,9 +15,62 @@ import type { ProgressEvent, UploadCounts, UploadSummary } from "../src/pipeline
 import { zeroCounts } from "../src/pipeline/progress_event.ts";
 import { ApiError } from "./api_error.ts";
 import type { InputOutcome, Metrics } from "./metrics.ts";
+import { JournalInUseError, type JournalLock, lockJournal } from "../src/journal/journal_lock.ts";
 
-/** Where a job is. `interrupted`: the service stopped while it ran. */
-export type JobState = "running" | "completed" | "failed" | "cancelled" | "interrupted";
+/**
+ * Where a job is. `completed`: every input uploaded (or already there); `completed_with_failures`:
+ * some inputs uploaded, some failed or were rejected; `failed`: a fatal error stopped it, or
+ * inputs failed or were rejected and none was uploaded; `interrupted`: the service stopped while
+ * it ran.
+ */
+export type JobState =
+  | "running"
+  | "completed"
+  | "completed_with_failures"
+  | "failed"
+  | "cancelled"
+  | "interrupted";
+
+/** Every job state, in the order lists and metrics show them. */
+export const JOB_STATES: readonly JobState[] = [
+  "running",
+  "completed",
+  "completed_with_failures",
+  "failed",
+  "cancelled",
+  "interrupted",
+];
+
+/**
+ * The state of a job that ended with `summary` (`undefined`: it ended without one).
+ *
+ * @param summary The run's summary.
+ * @param aborted Whether the job was cancelled.
+ * @returns The job's final state.
+ *
+ * @example Usage
+ * ```ts
+ * import { finalState } from "./jobs.ts";
+ * import { zeroCounts } from "../src/pipeline/progress_event.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const base = {
+ *   ...zeroCounts(), runId: "r", dryRun: false, batches: 1, bytes: 1, durationMs: 1,
+ *   inputsPerSecond: 1, megabytesPerSecond: 1,
+ * };
+ * assertEquals(finalState({ ...base, uploaded: 2 }, false), "completed");
+ * assertEquals(finalState({ ...base, uploaded: 2, failed: 1 }, false), "completed_with_failures");
+ * assertEquals(finalState({ ...base, failed: 3 }, false), "failed");
+ * ```
+ */
+export function finalState(summary: UploadSummary | undefined, aborted: boolean): JobState {
+  if (summary?.fatal) return "failed";
+  if (summary?.cancelled || aborted) return "cancelled";
+  if (summary === undefined) return "failed";
+  const bad = summary.failed + summary.rejected + (summary.processing?.failed ?? 0);
+  if (bad === 0) return "completed";
+  return summary.uploaded + summary.alreadyUploaded > 0 ? "completed_with_failures" : "failed";
+}
 
 /** What a job uploads. */
 export type JobKind = "csv" | "multipart" | "folder" | "retry";
@@ -95,6 +148,7 @@ function newId(): string {
 }
 
 function errorInfo(err: unknown): { code: string; message: string } {
+  if (err instanceof JournalInUseError) return { code: "JOURNAL_IN_USE", message: err.message };
   if (err instanceof ApiError) return { code: err.code.toUpperCase(), message: err.message };
   if (err instanceof SyntaxError) return { code: "BAD_INPUT", message: err.message };
   if (err instanceof Error) return { code: "INTERNAL", message: `${err.name}: ${err.message}` };
@@ -276,6 +330,7 @@ export class Job {
     this.#abort.signal.addEventListener("abort", onAbort, { once: true });
     let runId = "";
     let summary: UploadSummary | undefined;
+    let lock: JournalLock | undefined;
     try {
       await write({
         type: "job",
@@ -286,6 +341,8 @@ export class Job {
         ...(this.#record.retryOf ? { retryOf: this.#record.retryOf } : {}),
       });
       try {
+        // One run at a time per journal, the same lock the CLI takes.
+        lock = await lockJournal(this.journalPath, `upflow service, job ${this.id}`);
         while (true) {
           const { value, done } = await reader.read();
           if (done) break;
@@ -295,6 +352,7 @@ export class Job {
           await write(value);
         }
       } catch (err) {
+        if (err instanceof JournalInUseError) await reader.cancel(err).catch(() => {});
         if (summary === undefined) {
           summary = this.#summaryFrom(runId, this.#abort.signal.aborted ? undefined : err);
           this.#observe({ type: "done", summary });
@@ -312,14 +370,9 @@ export class Job {
       clearTimeout(grace);
       this.#abort.signal.removeEventListener("abort", onAbort);
       log.close();
+      await lock?.release();
       this.#record.summary = summary;
-      this.#record.state = summary?.fatal
-        ? "failed"
-        : summary?.cancelled || this.#abort.signal.aborted
-        ? "cancelled"
-        : summary
-        ? "completed"
-        : "failed";
+      this.#record.state = finalState(summary, this.#abort.signal.aborted);
       this.#record.finishedAt = new Date().toISOString();
       await this.#writeRecord().catch(() => {});
       this.#done = true;
@@ -536,13 +589,10 @@ export class Jobs {
    * @returns Jobs by state.
    */
   countByState(): Record<JobState, number> {
-    const counts: Record<JobState, number> = {
-      running: 0,
-      completed: 0,
-      failed: 0,
-      cancelled: 0,
-      interrupted: 0,
-    };
+    const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<
+      JobState,
+      number
+    >;
     for (const job of this.#jobs.values()) counts[job.record.state]++;
     return counts;
   }

@@ -141,7 +141,16 @@ export class Metrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
     family("upflow_jobs", "gauge", "Upload jobs known to the service, by state.");
-    for (const state of ["running", "completed", "failed", "cancelled", "interrupted"]) {
+    for (
+      const state of [
+        "running",
+        "completed",
+        "completed_with_failures",
+        "failed",
+        "cancelled",
+        "interrupted",
+      ]
+    ) {
       out.push(`upflow_jobs${labels({ state })} ${jobsByState[state] ?? 0}`);
     }
     family("upflow_jobs_started_total", "counter", "Upload jobs started, by kind.");

@@ -6,11 +6,14 @@
 import { addInputsCommand, statusCommand } from "./dataset_commands.ts";
 import { cocoCommand, vocCommand, yoloCommand } from "./format_commands.ts";
 import { csvCommand, ExitCode, folderCommand, retryCommand, UsageError } from "./upload_command.ts";
+import { didYouMean, suggestion } from "./did_you_mean.ts";
+import { VERSION } from "../version.ts";
 
 /** Help of the CLI as a whole. */
 export const MAIN_HELP = `upflow: upload folders and CSV files into Clarifai datasets
 
 Usage: deno task upflow <command> [options]
+       deno task upflow --version
 
 Commands:
   folder PATH        upload a folder of images, text, video and audio
@@ -71,9 +74,22 @@ export async function main(args: string[]): Promise<number> {
     console.log(MAIN_HELP);
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
-  const run = COMMANDS[command];
+  if (command === "--version" || command === "-V" || command === "version") {
+    console.log(`upflow ${VERSION}`);
+    return ExitCode.Ok;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
-    console.error(`upflow: unknown command "${command}"\n\n${MAIN_HELP}`);
+    const what = command.startsWith("-") ? "option" : "command";
+    const near = didYouMean(
+      command,
+      what === "option" ? ["--help", "--version"] : Object.keys(COMMANDS),
+    );
+    console.error(
+      `upflow: unknown ${what} ${command.startsWith("-") ? command : `"${command}"`}` +
+        `${suggestion(near)}\nThe commands: ${Object.keys(COMMANDS).join(", ")}. ` +
+        "'deno task upflow --help' tells more.",
+    );
     return ExitCode.Usage;
   }
   try {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { createHash } from "node:crypto";
 import type { ProgressEvent, UploadSummary } from "../pipeline/progress_event.ts";
@@ -14,6 +13,11 @@ import { retryDrafts } from "../journal/retry_drafts.ts";
 import { parseInputKind } from "../inputs/validate.ts";
 import { uploadCsv, uploadFolder, uploadInputs, type UploadOptions } from "../upload/upload.ts";
 import { RetryPolicy } from "../clarifai/retry_policy.ts";
+import { UsageError } from "./usage_error.ts";
+import { parseCommandArgs } from "./parse_command_args.ts";
+
+export { UsageError } from "./usage_error.ts";
+export { parseCommandArgs } from "./parse_command_args.ts";
 
 /** Exit codes of the CLI, by outcome class. */
 export const ExitCode = {
@@ -28,19 +32,6 @@ export const ExitCode = {
   /** Interrupted (SIGINT). */
   Interrupted: 130,
 } as const;
-
-/** A usage error: the CLI prints the message and the command's help, and exits 2. */
-export class UsageError extends Error {
-  /**
-   * Creates a usage error.
-   *
-   * @param message What is wrong with the command line.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 /** The options every upload command takes, for `parseArgs`. */
 export const UPLOAD_OPTIONS = {
@@ -247,38 +238,6 @@ export function exitCodeOf(summary: UploadSummary): number {
     return ExitCode.SomeFailed;
   }
   return ExitCode.Ok;
-}
-
-/**
- * Parses a command's arguments strictly (`node:util`'s `parseArgs`), turning its errors into
- * {@linkcode UsageError}s so the CLI exits 2 with the command's help pointer.
- *
- * @param args The arguments after the command.
- * @param options The command's options, as `parseArgs` takes them.
- * @param allowPositionals Whether the command takes positional arguments (default `true`).
- * @returns The parsed values and positionals.
- * @throws {UsageError} On an unknown option or a missing value.
- *
- * @example Usage
- * ```ts
- * import { parseCommandArgs, UsageError } from "./upload_command.ts";
- * import { assertEquals, assertThrows } from "@std/assert";
- *
- * const { values, positionals } = parseCommandArgs(["a.csv", "--json"], {
- *   json: { type: "boolean" },
- * });
- * assertEquals([values.json, positionals], [true, ["a.csv"]]);
- * assertThrows(() => parseCommandArgs(["--nope"], {}), UsageError);
- * ```
- */
-export function parseCommandArgs<
-  O extends Record<string, { type: "string" | "boolean"; short?: string }>,
->(args: string[], options: O, allowPositionals = true) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }
 
 function interruptible(options: UploadOptions): UploadOptions & { signal: AbortSignal } {
