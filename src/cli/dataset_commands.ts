@@ -8,6 +8,7 @@ import { classifyStatus, statusCodeName } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { openTarget } from "../upload/target.ts";
 import { addInputsToDataset } from "../upload/add_inputs_to_dataset.ts";
+import { loadCredentials } from "./clarifai_config.ts";
 import { ExitCode, parseCommandArgs, UsageError } from "./upload_command.ts";
 
 const TARGET_OPTIONS = {
@@ -16,6 +17,7 @@ const TARGET_OPTIONS = {
   app: { type: "string" },
   transport: { type: "string" },
   "local-data": { type: "string" },
+  context: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -30,7 +32,7 @@ Adds inputs that are already uploaded to a dataset (PostDatasetInputs), 128 per 
   --dataset ID           the dataset
   --ids A,B,…            input IDs, comma-separated
   --ids-file FILE        input IDs, one per line
-  --base, --user, --app, --transport, --local-data   the target, as for uploads
+  --base, --user, --app, --transport, --local-data, --context   the target, as for uploads
   --json                 print the result as JSON`;
 
 /** Help of the `status` command. */
@@ -40,10 +42,10 @@ Prints the app's input counts (processed, to process, errors, processing) and, w
 how many inputs the dataset holds.
 
   --dataset ID           also count this dataset's inputs
-  --base, --user, --app, --transport, --local-data   the target, as for uploads
+  --base, --user, --app, --transport, --local-data, --context   the target, as for uploads
   --json                 print the result as JSON`;
 
-function targetOptions(values: Record<string, string | boolean | undefined>) {
+async function targetOptions(values: Record<string, string | boolean | undefined>) {
   const transport = values.transport as string | undefined;
   if (transport !== undefined && transport !== "grpc" && transport !== "grpc-web") {
     throw new UsageError(`--transport must be grpc or grpc-web: got "${transport}"`);
@@ -54,6 +56,14 @@ function targetOptions(values: Record<string, string | boolean | undefined>) {
     appId: values.app as string | undefined,
     transport: transport as "grpc" | "grpc-web" | undefined,
     localDataDir: values["local-data"] as string | undefined,
+    env: (await loadCredentials(
+      {
+        base: values.base as string | undefined,
+        userId: values.user as string | undefined,
+        appId: values.app as string | undefined,
+      },
+      values.context as string | undefined,
+    )).env,
   };
 }
 
@@ -82,7 +92,7 @@ export async function addInputsCommand(args: string[]): Promise<number> {
     ids.push(...text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean));
   }
   if (ids.length === 0) throw new UsageError("add-inputs needs --ids or --ids-file");
-  const target = await openTarget(targetOptions(values));
+  const target = await openTarget(await targetOptions(values));
   try {
     const result = await addInputsToDataset(target.client, values.dataset, ids);
     if (values.json) console.log(JSON.stringify(result));
@@ -118,7 +128,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     console.log(STATUS_HELP);
     return ExitCode.Ok;
   }
-  const target = await openTarget(targetOptions(values));
+  const target = await openTarget(await targetOptions(values));
   try {
     const { client } = target;
     const count = await client.getInputCount({ userAppId: client.userAppId });

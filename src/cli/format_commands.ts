@@ -17,12 +17,12 @@ import {
   defaultJournalPath,
   ExitCode,
   parseCommandArgs,
-  reportRun,
   UPLOAD_OPTIONS,
   UPLOAD_OPTIONS_HELP,
   uploadOptionsFrom,
   UsageError,
 } from "./upload_command.ts";
+import { type RunValues, runWithReport } from "./run_setup.ts";
 
 /** Help of the `coco` command. */
 export const COCO_HELP = `upflow coco FILE [options]
@@ -133,12 +133,15 @@ export function renderAnnotationCounts(
 /** Pre-scans (dry run only), then runs; turns a source that cannot be read into exit 3. */
 async function run(
   command: string,
-  what: string,
+  args: string[],
+  values: RunValues,
+  path: string,
   options: UploadOptions,
-  json: boolean,
   source: (onClamped: (location: string) => void) => ReadableStream<DraftOrRejection>,
-  upload: () => ReadableStream<ProgressEvent>,
+  upload: (options: UploadOptions) => ReadableStream<ProgressEvent>,
 ): Promise<number> {
+  const json = values.json ?? false;
+  const what = `${command} ${path}`;
   const encoder = new TextEncoder();
   try {
     if (options.dryRun) {
@@ -152,7 +155,14 @@ async function run(
         Deno.stdout.writeSync(encoder.encode(renderAnnotationCounts(what, counts, clamped)));
       }
     }
-    return await reportRun(upload(), json);
+    return await runWithReport(
+      command,
+      args,
+      values,
+      options,
+      (env) => defaultJournalPath(command, path, options, env),
+      upload,
+    );
   } catch (error) {
     if (
       error instanceof SyntaxError || error instanceof Deno.errors.NotFound ||
@@ -163,20 +173,6 @@ async function run(
     }
     throw error;
   }
-}
-
-function interruptible(options: UploadOptions): UploadOptions {
-  if (options.dryRun) return options;
-  const abort = new AbortController();
-  try {
-    Deno.addSignalListener("SIGINT", () => {
-      Deno.stderr.writeSync(new TextEncoder().encode("\nstopping: finishing the journal…\n"));
-      abort.abort(new Error("interrupted"));
-    });
-  } catch {
-    // Not a platform with signals.
-  }
-  return { ...options, signal: abort.signal };
 }
 
 /**
@@ -206,7 +202,6 @@ export async function cocoCommand(args: string[]): Promise<number> {
   await mustExist(path, "file");
   if (values.images !== undefined) await mustExist(values.images, "folder");
   const options = uploadOptionsFrom(values);
-  options.journal ??= defaultJournalPath("coco", path, options);
   const sourceOptions = {
     imagesDir: values.images,
     shapes,
@@ -216,11 +211,12 @@ export async function cocoCommand(args: string[]): Promise<number> {
   };
   return await run(
     "coco",
-    `coco ${path}`,
+    args,
+    values,
+    path,
     options,
-    values.json ?? false,
     (onClamped) => cocoSource(path, { ...sourceOptions, onClamped }),
-    () => uploadCoco(path, { ...interruptible(options), ...sourceOptions }),
+    (final) => uploadCoco(path, { ...final, ...sourceOptions }),
   );
 }
 
@@ -241,15 +237,15 @@ export async function yoloCommand(args: string[]): Promise<number> {
   const idFrom = idFromOf(values["id-from"]);
   await mustExist(root, "folder");
   const options = uploadOptionsFrom(values);
-  options.journal ??= defaultJournalPath("yolo", root, options);
   const sourceOptions = { idFrom, clampBoxes: values["clamp-boxes"], datasetId: options.datasetId };
   return await run(
     "yolo",
-    `yolo ${root}`,
+    args,
+    values,
+    root,
     options,
-    values.json ?? false,
     (onClamped) => yoloSource(root, { ...sourceOptions, onClamped }),
-    () => uploadYolo(root, { ...interruptible(options), ...sourceOptions }),
+    (final) => uploadYolo(root, { ...final, ...sourceOptions }),
   );
 }
 
@@ -275,7 +271,6 @@ export async function vocCommand(args: string[]): Promise<number> {
   const idFrom = idFromOf(values["id-from"]);
   await mustExist(root, "folder");
   const options = uploadOptionsFrom(values);
-  options.journal ??= defaultJournalPath("voc", root, options);
   const sourceOptions = {
     annotationsDir: values.annotations,
     imagesDir: values.images,
@@ -285,10 +280,11 @@ export async function vocCommand(args: string[]): Promise<number> {
   };
   return await run(
     "voc",
-    `voc ${root}`,
+    args,
+    values,
+    root,
     options,
-    values.json ?? false,
     (onClamped) => vocSource(root, { ...sourceOptions, onClamped }),
-    () => uploadVoc(root, { ...interruptible(options), ...sourceOptions }),
+    (final) => uploadVoc(root, { ...final, ...sourceOptions }),
   );
 }

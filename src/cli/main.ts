@@ -8,6 +8,8 @@ import { cocoCommand, vocCommand, yoloCommand } from "./format_commands.ts";
 import { csvCommand, ExitCode, folderCommand, retryCommand, UsageError } from "./upload_command.ts";
 import { didYouMean, suggestion } from "./did_you_mean.ts";
 import { VERSION } from "../version.ts";
+import { JournalInUseError } from "../journal/journal_lock.ts";
+import { programName } from "./run_setup.ts";
 
 /** Help of the CLI as a whole. */
 export const MAIN_HELP = `upflow: upload folders and CSV files into Clarifai datasets
@@ -88,7 +90,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(
       `upflow: unknown ${what} ${command.startsWith("-") ? command : `"${command}"`}` +
         `${suggestion(near)}\nThe commands: ${Object.keys(COMMANDS).join(", ")}. ` +
-        "'deno task upflow --help' tells more.",
+        `'${programName()} --help' tells more.`,
     );
     return ExitCode.Usage;
   }
@@ -96,8 +98,12 @@ export async function main(args: string[]): Promise<number> {
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`upflow ${command}: ${err.message}\n(see: deno task upflow ${command} --help)`);
+      console.error(`upflow ${command}: ${err.message}\n(see: ${programName()} ${command} --help)`);
       return ExitCode.Usage;
+    }
+    if (err instanceof JournalInUseError) {
+      console.error(`upflow ${command}: ${err.message}`);
+      return ExitCode.Fatal;
     }
     throw err;
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ProgressEvent, UploadSummary } from "../pipeline/progress_event.ts";
+import type { UploadRetryInfo } from "../pipeline/upload_stream.ts";
 
 /**
  * Formats a byte count for people, in powers of 1000.
@@ -108,10 +109,31 @@ export function renderProgressLine(
   return parts.join("  ");
 }
 
+/** Inputs skipped for one reason, for the summary. */
+export interface SkipGroup {
+  /** Why, in words. */
+  reason: string;
+  /** How many. */
+  count: number;
+  /** A few of their locations. */
+  examples: string[];
+  /** A stable name for the reason (`subfolder`, `hidden`, `extension`, …). */
+  kind?: string;
+}
+
+/** Options of {@linkcode renderSummary}. */
+export interface RenderSummaryOptions {
+  /** Why inputs were skipped, grouped by reason. */
+  skips?: readonly SkipGroup[];
+  /** A run stopped by a fatal error: leave out the counters that are zero. */
+  compact?: boolean;
+}
+
 /**
- * Renders the end-of-run summary as a small table.
+ * Renders the end-of-run summary as a small table, each counter with what it means.
  *
  * @param summary The run's summary.
+ * @param options Skip reasons, and whether to leave out zero counters.
  * @returns Lines of text joined by newlines, ending with a newline.
  *
  * @example Usage
@@ -121,44 +143,75 @@ export function renderProgressLine(
  * import { assertStringIncludes } from "@std/assert";
  *
  * const text = renderSummary({
- *   ...zeroCounts(), uploaded: 12, runId: "r1", dryRun: false, batches: 1, bytes: 1000,
- *   durationMs: 500, inputsPerSecond: 24, megabytesPerSecond: 0,
- * });
+ *   ...zeroCounts(), uploaded: 12, skipped: 1, runId: "r1", dryRun: false, batches: 1,
+ *   bytes: 1000, durationMs: 500, inputsPerSecond: 24, megabytesPerSecond: 0,
+ * }, { skips: [{ reason: "hidden", count: 1, examples: [".DS_Store"] }] });
  * assertStringIncludes(text, "uploaded");
  * assertStringIncludes(text, "12");
+ * assertStringIncludes(text, "1 hidden (.DS_Store)");
  * ```
  */
-export function renderSummary(summary: UploadSummary): string {
-  const rows: [string, string][] = [
-    [summary.dryRun ? "would upload" : "uploaded", number(summary.uploaded)],
-  ];
-  if (summary.alreadyUploaded) rows.push(["already uploaded", number(summary.alreadyUploaded)]);
-  rows.push(["failed", number(summary.failed)]);
-  rows.push(["rejected", number(summary.rejected)]);
-  if (summary.skipped) rows.push(["skipped", number(summary.skipped)]);
+export function renderSummary(summary: UploadSummary, options: RenderSummaryOptions = {}): string {
+  const compact = options.compact ?? false;
+  const rows: [string, string, string][] = [];
+  const row = (name: string, value: number, meaning: string, always = false) => {
+    if (value === 0 && !always) return;
+    if (value === 0 && compact) return;
+    rows.push([name, number(value), meaning]);
+  };
+  const present = (summary as { present?: number }).present ?? 0;
+  row(
+    summary.dryRun ? "would upload" : "uploaded",
+    summary.uploaded,
+    summary.dryRun ? "valid and batched; nothing was sent" : "sent and accepted in this run",
+    true,
+  );
+  row("already uploaded", summary.alreadyUploaded, "recorded as uploaded by an earlier run");
+  row("present", present, "on the server already, not sent again");
+  row("failed", summary.failed, "sent, refused or given up on (reasons above)", true);
+  row("rejected", summary.rejected, "refused by validation, never sent (reasons above)", true);
+  const skips = options.skips ?? [];
+  row(
+    "skipped",
+    summary.skipped,
+    skips.length === 0
+      ? "passed over on purpose"
+      : skips.map((g) =>
+        `${number(g.count)} ${g.reason} (${g.examples.join(", ")}${
+          g.count > g.examples.length ? ", …" : ""
+        })`
+      ).join("; "),
+  );
   if (summary.annotations || summary.annotationsFailed) {
-    rows.push(["annotations", number(summary.annotations)]);
+    row("annotations", summary.annotations, "boxes, polygons and frames accepted", true);
+    row("annotations failed", summary.annotationsFailed, "their inputs count as failed");
   }
   if (summary.processing) {
-    rows.push(["processed", number(summary.processing.succeeded)]);
-    rows.push(["failed processing", number(summary.processing.failed)]);
-    if (summary.processing.pending) {
-      rows.push(["still processing", number(summary.processing.pending)]);
+    row("processed", summary.processing.succeeded, "processed by the server", true);
+    row("failed processing", summary.processing.failed, "the server could not process them", true);
+    row("still processing", summary.processing.pending, "not processed when the wait ended");
+  }
+  const info: [string, string][] = [];
+  if (!compact || summary.batches > 0) {
+    info.push(["batches", number(summary.batches)]);
+    info.push(["bytes", formatBytes(summary.bytes)]);
+    info.push(["time", formatDuration(summary.durationMs / 1000)]);
+    if (!summary.dryRun) {
+      info.push([
+        "rate",
+        `${summary.inputsPerSecond} inputs/s, ${summary.megabytesPerSecond} MB/s`,
+      ]);
     }
   }
-  rows.push(["batches", number(summary.batches)]);
-  rows.push(["bytes", formatBytes(summary.bytes)]);
-  rows.push(["time", formatDuration(summary.durationMs / 1000)]);
-  if (!summary.dryRun) {
-    rows.push(["rate", `${summary.inputsPerSecond} inputs/s, ${summary.megabytesPerSecond} MB/s`]);
-  }
-  if (summary.retries) rows.push(["retries", number(summary.retries)]);
-  if (summary.journal) rows.push(["journal", summary.journal]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  let text = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n") + "\n";
-  if (summary.fatal) text += `\nstopped: ${summary.fatal.message}\n`;
-  if (summary.cancelled) text += "\ncancelled before the end\n";
-  return text;
+  if (summary.retries) info.push(["retries", `${number(summary.retries)} requests sent again`]);
+  if (summary.journal) info.push(["journal", summary.journal]);
+  const width = Math.max(...[...rows, ...info].map(([k]) => k.length));
+  const valueWidth = Math.max(0, ...rows.map(([, v]) => v.length));
+  const lines = [
+    ...rows.map(([k, v, m]) => `  ${k.padEnd(width)}  ${v.padStart(valueWidth)}  ${m}`),
+    ...info.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+  ];
+  return lines.length === 0 ? "" : lines.join("\n") + "\n";
 }
 
 /** Where a {@linkcode ProgressPrinter} writes. */
@@ -169,6 +222,14 @@ export interface ProgressPrinterOptions {
   tty?: boolean;
   /** Columns of the terminal (default 100). */
   columns?: number;
+  /** Print only rejections, failures and fatal errors: no start line, bar or progress lines. */
+  quiet?: boolean;
+  /** Also print each batch, each skipped file and each retry with its wait. */
+  verbose?: boolean;
+  /** Where the PAT comes from, for the start line (never the PAT itself). */
+  credentials?: string;
+  /** Milliseconds since an epoch (default `performance.now`), for the plain progress line. */
+  now?: () => number;
 }
 
 /**
@@ -191,6 +252,12 @@ export class ProgressPrinter {
   #tty: boolean;
   #columns: number;
   #barShown = false;
+  #quiet: boolean;
+  #verbose: boolean;
+  #credentials?: string;
+  #now: () => number;
+  #startedAt: number;
+  #latest?: Extract<ProgressEvent, { type: "progress" | "processing" }>;
 
   /**
    * Creates a printer.
@@ -202,6 +269,50 @@ export class ProgressPrinter {
     this.#write = options.write ?? ((text) => Deno.stderr.writeSync(encoder.encode(text)));
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
     this.#columns = options.columns ?? 100;
+    this.#quiet = options.quiet ?? false;
+    this.#verbose = !this.#quiet && (options.verbose ?? false);
+    this.#credentials = options.credentials;
+    this.#now = options.now ?? (() => performance.now());
+    this.#startedAt = this.#now();
+  }
+
+  /** Whether the bar is redrawn in place (standard error is a terminal). */
+  get tty(): boolean {
+    return this.#tty;
+  }
+
+  /**
+   * Prints one plain progress line from the latest counts (`progress: 120/500 …`), for logs
+   * that are not a terminal; nothing when quiet or before any counts came.
+   */
+  tick(): void {
+    const latest = this.#latest;
+    if (this.#quiet || latest === undefined) return;
+    if (latest.type === "processing") {
+      this.#line(
+        `processing: ${latest.succeeded} done, ${latest.failed} failed, ${latest.pending} pending`,
+      );
+      return;
+    }
+    this.#line(
+      `progress: ${
+        renderProgressLine({ ...latest, elapsedMs: this.#now() - this.#startedAt }, 20)
+      }`,
+    );
+  }
+
+  /**
+   * Prints a retry with its wait (verbose only).
+   *
+   * @param info The retry.
+   */
+  retry(info: UploadRetryInfo): void {
+    if (!this.#verbose) return;
+    this.#line(
+      `retry: ${info.what} attempt ${info.attempt} failed (${info.reason}); next attempt in ${
+        formatDuration(info.delayMs / 1000)
+      }`,
+    );
   }
 
   #line(text: string) {
@@ -218,8 +329,14 @@ export class ProgressPrinter {
   print(event: ProgressEvent): void {
     switch (event.type) {
       case "start":
+        this.#startedAt = this.#now();
+        if (this.#quiet) return;
         this.#line(
-          `${event.dryRun ? "dry run: nothing will be sent" : `uploading to ${event.target}`}` +
+          `${
+            event.dryRun
+              ? "dry run: nothing will be sent"
+              : `uploading to ${event.target}${this.#credentials ? `; ${this.#credentials}` : ""}`
+          }` +
             (event.journal ? `\njournal: ${event.journal}` : "") +
             (event.resumed ? `\nresuming: ${event.resumed} inputs already uploaded` : ""),
         );
@@ -233,8 +350,23 @@ export class ProgressPrinter {
             `${event.reason}`,
         );
         return;
+      case "batch":
+        if (this.#verbose) {
+          this.#line(
+            `batch ${event.batch}: ${event.ids.length} inputs, ${formatBytes(event.bytes)}` +
+              (event.attempts === 0
+                ? " (dry run)"
+                : `, ${event.attempts} request${event.attempts === 1 ? "" : "s"}`) +
+              (event.annotations ? `, ${event.annotations} annotations` : ""),
+          );
+        }
+        return;
+      case "skipped":
+        if (this.#verbose) this.#line(`skipped ${event.location}: ${event.reason}`);
+        return;
       case "processing":
-        if (this.#tty) {
+        this.#latest = event;
+        if (this.#tty && !this.#quiet) {
           this.#write(
             `\r\x1b[2Kprocessing: ${event.succeeded} done, ${event.failed} failed, ` +
               `${event.pending} pending`,
@@ -243,7 +375,8 @@ export class ProgressPrinter {
         }
         return;
       case "progress":
-        if (this.#tty) {
+        this.#latest = event;
+        if (this.#tty && !this.#quiet) {
           this.#write(`\r\x1b[2K${renderProgressLine(event).slice(0, this.#columns - 1)}`);
           this.#barShown = true;
         }

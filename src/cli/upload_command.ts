@@ -6,32 +6,22 @@
  */
 import { resolve } from "node:path";
 import { createHash } from "node:crypto";
-import type { ProgressEvent, UploadSummary } from "../pipeline/progress_event.ts";
-import { ProgressPrinter, renderSummary } from "./progress_bar.ts";
 import { readJournal } from "../journal/journal.ts";
 import { retryDrafts } from "../journal/retry_drafts.ts";
 import { parseInputKind } from "../inputs/validate.ts";
 import { uploadCsv, uploadFolder, uploadInputs, type UploadOptions } from "../upload/upload.ts";
 import { RetryPolicy } from "../clarifai/retry_policy.ts";
+import { PathFilter } from "../sources/path_filter.ts";
 import { UsageError } from "./usage_error.ts";
+import { ExitCode } from "./exit_code.ts";
 import { parseCommandArgs } from "./parse_command_args.ts";
+import { RUN_OPTIONS, RUN_OPTIONS_HELP, runWithReport } from "./run_setup.ts";
+import type { EnvReader } from "../clarifai/client.ts";
 
 export { UsageError } from "./usage_error.ts";
+export { ExitCode, exitCodeOf } from "./exit_code.ts";
+export { reportRun } from "./report_run.ts";
 export { parseCommandArgs } from "./parse_command_args.ts";
-
-/** Exit codes of the CLI, by outcome class. */
-export const ExitCode = {
-  /** Every input uploaded (or would be, in a dry run). */
-  Ok: 0,
-  /** Some inputs were rejected or failed: the journal lists them. */
-  SomeFailed: 1,
-  /** Bad usage: unknown command or option, missing argument. */
-  Usage: 2,
-  /** A fatal outcome stopped the run (credentials, quota, missing dataset). */
-  Fatal: 3,
-  /** Interrupted (SIGINT). */
-  Interrupted: 130,
-} as const;
 
 /** The options every upload command takes, for `parseArgs`. */
 export const UPLOAD_OPTIONS = {
@@ -52,6 +42,7 @@ export const UPLOAD_OPTIONS = {
   transport: { type: "string" },
   "local-data": { type: "string" },
   help: { type: "boolean", short: "h" },
+  ...RUN_OPTIONS,
 } as const;
 
 /** Help text for the options every upload command takes. */
@@ -61,7 +52,9 @@ export const UPLOAD_OPTIONS_HELP =
   --user ID, --app ID    user and app (CLARIFAI_USER_ID, CLARIFAI_APP_ID)
   --transport grpc|grpc-web   protocol (default grpc over HTTP/2)
   --local-data DIR       data folder of the embedded local API (default .upflow/local)
-  The PAT is read from CLARIFAI_PAT only, never from a flag.
+  Credentials: flags, then CLARIFAI_* variables, then the active context of Clarifai's CLI
+  config (~/.config/clarifai/config, from 'clarifai login'; --context NAME picks another), then
+  the embedded local API. The PAT is never read from a flag and never printed.
 
 Upload:
   --dataset ID           dataset the inputs join
@@ -75,7 +68,9 @@ Upload:
   --dry-run              validate and batch, send nothing
   --journal FILE         journal path (default under .upflow/journals/, one per source)
   --json                 write the progress events as NDJSON to standard output
-  -h, --help             this help`;
+  -h, --help             this help
+
+${RUN_OPTIONS_HELP}`;
 
 type UploadValues = {
   [K in keyof typeof UPLOAD_OPTIONS]?: (typeof UPLOAD_OPTIONS)[K]["type"] extends "boolean"
@@ -149,6 +144,7 @@ export function uploadOptionsFrom(values: UploadValues): UploadOptions {
  * @param command The command (`folder`, `csv`).
  * @param source The folder or file.
  * @param options The upload options (dataset and target take part).
+ * @param env Where the `CLARIFAI_*` settings in use are read (default `Deno.env`).
  * @returns A path under `.upflow/journals/`.
  *
  * @example Usage
@@ -166,92 +162,22 @@ export function defaultJournalPath(
   command: string,
   source: string,
   options: UploadOptions,
+  env: EnvReader = Deno.env,
 ): string {
   const key = JSON.stringify([
     command,
     resolve(source),
     options.datasetId ?? "",
-    options.base ?? Deno.env.get("CLARIFAI_GRPC_BASE") ?? "",
-    options.userId ?? Deno.env.get("CLARIFAI_USER_ID") ?? "",
-    options.appId ?? Deno.env.get("CLARIFAI_APP_ID") ?? "",
-    Deno.env.get("CLARIFAI_PAT") ? "clarifai" : "local",
+    options.base ?? env.get("CLARIFAI_GRPC_BASE") ?? "",
+    options.userId ?? env.get("CLARIFAI_USER_ID") ?? "",
+    options.appId ?? env.get("CLARIFAI_APP_ID") ?? "",
+    env.get("CLARIFAI_PAT") ? "clarifai" : "local",
   ]);
   const hash = createHash("sha256").update(key).digest("hex").slice(0, 10);
   const name = source.replace(/[/\\]+$/, "").split(/[/\\]/).pop() ?? "source";
   const slug = [name, options.datasetId].filter(Boolean).join("-")
     .replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 60);
   return `.upflow/journals/${command}-${slug}-${hash}.ndjson`;
-}
-
-/**
- * Runs an upload's events to the end: NDJSON to standard output with `json`, otherwise a
- * progress bar and lines on standard error and the summary table on standard output. Returns
- * the exit code.
- *
- * @param events The run's events.
- * @param json Write NDJSON instead of text.
- * @returns The exit code ({@linkcode ExitCode}).
- */
-export async function reportRun(
-  events: ReadableStream<ProgressEvent>,
-  json: boolean,
-): Promise<number> {
-  const encoder = new TextEncoder();
-  const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
-  const printer = new ProgressPrinter();
-  let summary: UploadSummary | undefined;
-  for await (const event of events) {
-    if (json) out(JSON.stringify(event) + "\n");
-    else printer.print(event);
-    if (event.type === "done") summary = event.summary;
-  }
-  if (!summary) return ExitCode.Fatal;
-  if (!json) out(renderSummary(summary));
-  return exitCodeOf(summary);
-}
-
-/**
- * The exit code for a summary: 3 fatal, 130 cancelled, 1 some rejected or failed, else 0.
- *
- * @param summary The run's summary.
- * @returns The exit code.
- *
- * @example Usage
- * ```ts
- * import { exitCodeOf } from "./upload_command.ts";
- * import { zeroCounts } from "../pipeline/progress_event.ts";
- * import { assertEquals } from "@std/assert";
- *
- * const base = {
- *   ...zeroCounts(), runId: "r", dryRun: false, batches: 1, bytes: 1, durationMs: 1,
- *   inputsPerSecond: 1, megabytesPerSecond: 1,
- * };
- * assertEquals(exitCodeOf({ ...base, uploaded: 3 }), 0);
- * assertEquals(exitCodeOf({ ...base, uploaded: 3, rejected: 1 }), 1);
- * assertEquals(exitCodeOf({ ...base, fatal: { code: "CONN_KEY_INVALID", message: "bad key" } }), 3);
- * ```
- */
-export function exitCodeOf(summary: UploadSummary): number {
-  if (summary.fatal) return ExitCode.Fatal;
-  if (summary.cancelled) return ExitCode.Interrupted;
-  if (summary.failed > 0 || summary.rejected > 0 || (summary.processing?.failed ?? 0) > 0) {
-    return ExitCode.SomeFailed;
-  }
-  return ExitCode.Ok;
-}
-
-function interruptible(options: UploadOptions): UploadOptions & { signal: AbortSignal } {
-  const abort = new AbortController();
-  const onSignal = () => {
-    Deno.stderr.writeSync(new TextEncoder().encode("\nstopping: finishing the journal…\n"));
-    abort.abort(new Error("interrupted"));
-  };
-  try {
-    Deno.addSignalListener("SIGINT", onSignal);
-  } catch {
-    // Not a platform with signals: Ctrl-C ends the process as usual.
-  }
-  return { ...options, signal: abort.signal };
 }
 
 /** Help of the `folder` command. */
@@ -264,6 +190,10 @@ Folder:
   --labels               label each input with its folder's name
   --input-type KINDS     only these kinds, comma-separated: image,text,video,audio (default all)
   --id-from stem|path    input IDs from file stems (default) or relative paths
+  --include GLOB         upload only files matching GLOB (repeatable; matched on the path
+                         relative to PATH as rclone does: *.jpg, cats/**, /top-level.png)
+  --exclude GLOB         skip files matching GLOB, and folders ending in / or ** (repeatable;
+                         an exclusion wins over an inclusion)
 
 ${UPLOAD_OPTIONS_HELP}`;
 
@@ -305,6 +235,8 @@ export async function folderCommand(args: string[]): Promise<number> {
     labels: { type: "boolean" },
     "input-type": { type: "string" },
     "id-from": { type: "string" },
+    include: { type: "string", multiple: true },
+    exclude: { type: "string", multiple: true },
   });
   if (values.help) {
     console.log(FOLDER_HELP);
@@ -322,17 +254,30 @@ export async function folderCommand(args: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  for (const pattern of [...values.include ?? [], ...values.exclude ?? []]) {
+    try {
+      new PathFilter({ include: [pattern] });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const options = uploadOptionsFrom(values);
-  options.journal ??= defaultJournalPath("folder", path, options);
-  return await reportRun(
-    uploadFolder(path, {
-      ...interruptible(options),
-      recursive: values.recursive,
-      labels: values.labels,
-      inputTypes,
-      idFrom,
-    }),
-    values.json ?? false,
+  return await runWithReport(
+    "folder",
+    args,
+    values,
+    options,
+    (env) => defaultJournalPath("folder", path, options, env),
+    (final) =>
+      uploadFolder(path, {
+        ...final,
+        recursive: values.recursive,
+        labels: values.labels,
+        inputTypes,
+        idFrom,
+        include: values.include,
+        exclude: values.exclude,
+      }),
   );
 }
 
@@ -371,16 +316,20 @@ export async function csvCommand(args: string[]): Promise<number> {
     throw new UsageError("--csv-type raw works only with --input-type text");
   }
   const options = uploadOptionsFrom(values);
-  options.journal ??= defaultJournalPath("csv", path, options);
-  return await reportRun(
-    uploadCsv(path, {
-      ...interruptible(options),
-      inputType,
-      csvType,
-      labels: !values["no-labels"],
-      ...(values.root ? { root: values.root } : {}),
-    }),
-    values.json ?? false,
+  return await runWithReport(
+    "csv",
+    args,
+    values,
+    options,
+    (env) => defaultJournalPath("csv", path, options, env),
+    (final) =>
+      uploadCsv(path, {
+        ...final,
+        inputType,
+        csvType,
+        labels: !values["no-labels"],
+        ...(values.root ? { root: values.root } : {}),
+      }),
   );
 }
 
@@ -406,20 +355,26 @@ export async function retryCommand(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`no journal at ${path}`);
   }
-  const plan = retryDrafts(await readJournal(path), {
-    newIdsForDuplicates: values["new-ids-for-duplicates"],
-  });
-  const drafts = plan.drafts;
-  const notRetryable = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
-  const encoder = new TextEncoder();
-  for (const line of notRetryable) {
-    Deno.stderr.writeSync(encoder.encode(`${line}\n`));
-  }
   const options = uploadOptionsFrom(values);
-  options.journal ??= path;
-  const code = await reportRun(
-    uploadInputs(drafts, interruptible(options), `retry ${path}`),
-    values.json ?? false,
+  let notRetryable: string[] = [];
+  const code = await runWithReport(
+    "retry",
+    args,
+    values,
+    options,
+    () => path,
+    async (final) => {
+      // Read under the journal's lock: no other run appends while the plan is made.
+      const plan = retryDrafts(await readJournal(path), {
+        newIdsForDuplicates: values["new-ids-for-duplicates"],
+      });
+      notRetryable = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
+      const encoder = new TextEncoder();
+      for (const line of notRetryable) {
+        Deno.stderr.writeSync(encoder.encode(`not retried: ${line}\n`));
+      }
+      return uploadInputs(plan.drafts, final, `retry ${path}`);
+    },
   );
   return code === ExitCode.Ok && notRetryable.length > 0 ? ExitCode.SomeFailed : code;
 }

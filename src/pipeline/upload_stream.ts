@@ -49,10 +49,34 @@ export interface UploadStreamOptions {
   journal?: Journal;
   /** The run's ID: each batch's `inputs_add_job_id` is derived from it. */
   runId?: string;
-  /** Called for every retry (for counting). */
-  onRetry?: () => void;
+  /** Called for every retry, before its wait: what is retried, the attempt that failed, the wait. */
+  onRetry?: (info: UploadRetryInfo) => void;
   /** Aborts in-flight requests when signalled. */
   signal?: AbortSignal;
+}
+
+/** What {@linkcode UploadStreamOptions.onRetry} is told about a retry. */
+export interface UploadRetryInfo {
+  /** The call retried (`PostInputs`, `PostAnnotations`, …). */
+  what: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Milliseconds it waits before the next attempt. */
+  delayMs: number;
+  /** Why, in words: the error or the status that asked for a retry. */
+  reason: string;
+}
+
+function retryReason(info: { error?: unknown; status?: { code?: number; description?: string } }) {
+  if (info.error !== undefined) {
+    return info.error instanceof ConnectError
+      ? `${Code[info.error.code]}: ${info.error.rawMessage}`
+      : String((info.error as Error)?.message ?? info.error);
+  }
+  const code = info.status?.code;
+  return `${code === undefined ? "status" : statusCodeName(code)}${
+    info.status?.description ? ` ${info.status.description}` : ""
+  }`;
 }
 
 interface Outcome {
@@ -213,7 +237,7 @@ class BatchUploader {
   #journal?: Journal;
   #runId: string;
   #signal?: AbortSignal;
-  #onRetry?: () => void;
+  #onRetry?: (info: UploadRetryInfo) => void;
   /** IDs the journal records as sent without an outcome: an earlier run may have stored them. */
   #priorUnanswered: ReadonlySet<string>;
   /**
@@ -261,7 +285,12 @@ class BatchUploader {
           onRetry: (info) => {
             // An attempt that threw may still have been applied by the server.
             if (info.error !== undefined) unanswered = true;
-            this.#onRetry?.();
+            this.#onRetry?.({
+              what,
+              attempt: info.attempt,
+              delayMs: info.delayMs,
+              reason: retryReason(info),
+            });
           },
         },
       );
@@ -385,8 +414,14 @@ class BatchUploader {
         for (const l of pending) fail(l, `gave up after ${attempts} attempts`);
         break;
       }
-      this.#onRetry?.();
-      await this.#retry.sleep(this.#retry.delayMs(round), this.#signal);
+      const delayMs = this.#retry.delayMs(round);
+      this.#onRetry?.({
+        what: "PostInputs",
+        attempt: attempts,
+        delayMs,
+        reason: `${pending.length} of the batch's inputs answered with a retryable status`,
+      });
+      await this.#retry.sleep(delayMs, this.#signal);
     }
 
     const annotated = await this.#postAnnotations(accepted, fail);
@@ -545,8 +580,14 @@ class BatchUploader {
         }
         pending = again;
         if (pending.length > 0) {
-          this.#onRetry?.();
-          await this.#retry.sleep(this.#retry.delayMs(round), this.#signal);
+          const delayMs = this.#retry.delayMs(round);
+          this.#onRetry?.({
+            what: "PostAnnotations",
+            attempt: round + 1,
+            delayMs,
+            reason: `${pending.length} annotations answered with a retryable status`,
+          });
+          await this.#retry.sleep(delayMs, this.#signal);
         }
       }
     }

@@ -19,7 +19,7 @@ import type { BatchItem } from "../pipeline/batch_stream.ts";
 import { LoadStream } from "../pipeline/load_stream.ts";
 import type { ProgressEvent, UploadCounts, UploadSummary } from "../pipeline/progress_event.ts";
 import { zeroCounts } from "../pipeline/progress_event.ts";
-import { UploadStream } from "../pipeline/upload_stream.ts";
+import { UploadStream, type UploadRetryInfo } from "../pipeline/upload_stream.ts";
 import { ProcessingWaitStream } from "../pipeline/processing_wait_stream.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RateLimiter } from "../clarifai/rate_limiter.ts";
@@ -61,6 +61,8 @@ export interface RunUploadOptions {
   progressIntervalMs?: number;
   /** The run's ID (default: random). */
   runId?: string;
+  /** Called for every retry of an upload request, before its wait (for a verbose log). */
+  onRetry?: (info: UploadRetryInfo) => void;
 }
 
 /** A source of drafts: a stream from a source stage, or any (async) iterable of drafts. */
@@ -297,7 +299,10 @@ export function runUpload(
             journal,
             runId,
             signal: abort.signal,
-            onRetry: () => counts.retries++,
+            onRetry: (info) => {
+              counts.retries++;
+              options.onRetry?.(info);
+            },
           }),
           { signal: abort.signal },
         );

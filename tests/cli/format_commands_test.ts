@@ -106,7 +106,7 @@ Deno.test({
       [
         "unknown flag",
         () => vocCommand([`${fixtures}voc`, "--shapes", "boxes"]),
-        "Unknown option '--shapes'",
+        "unknown option --shapes",
       ],
     ];
     for (const [name, fn, message] of cases) {

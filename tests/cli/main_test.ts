@@ -52,11 +52,15 @@ Deno.test({
       const first = await upflow(args);
       assertEquals(first.code, 0, first.stderr);
       assertStringIncludes(first.stderr, "embedded local API");
-      assertMatch(first.stdout, /uploaded\s+12\n/);
+      assertMatch(first.stdout, /^  uploaded\s+12  /m);
       const again = await upflow(args);
       assertEquals(again.code, 0, again.stderr);
-      assertMatch(again.stdout, /already uploaded\s+12\n/);
-      assertMatch(again.stdout, /uploaded\s+0\n/);
+      assertMatch(again.stdout, /^  already uploaded\s+12  /m);
+      assertStringIncludes(
+        again.stdout,
+        "nothing to upload: all 12 inputs were uploaded by an earlier run",
+      );
+      assertMatch(again.stdout, /^  uploaded\s+0  /m);
       const status = await upflow(["status", "--dataset", "demo", "--local-data", `${dir}/local`]);
       assertEquals(status.code, 0, status.stderr);
       assertMatch(status.stdout, /dataset\s+demo: 12 inputs/);
@@ -125,7 +129,13 @@ Deno.test({
           },
         );
         assertEquals(run.code, 3, run.stdout + run.stderr);
-        assertStringIncludes(run.stdout, "stopped:");
+        // A short summary, then one last line: what (the PAT refused), where, how to fix.
+        const last = run.stdout.trimEnd().split("\n").at(-1)!;
+        assertMatch(
+          last,
+          /^error: Clarifai rejected the credentials \(CONN_KEY_INVALID\): check CLARIFAI_PAT/,
+        );
+        assert(!run.stdout.includes("rejected  0"), run.stdout);
         assert(!(run.stdout + run.stderr).includes(secret), "the PAT is not printed");
         assert(!(await Deno.readTextFile(`${dir}/j.ndjson`)).includes(secret));
       } finally {
@@ -154,7 +164,7 @@ Deno.test({
       assertStringIncludes(plain.stderr, "new-IDs-for-duplicates");
       const fresh = await upflow(["retry", journal, "--new-ids-for-duplicates", ...local]);
       assertEquals(fresh.code, 0, fresh.stderr);
-      assertMatch(fresh.stdout, /uploaded\s+2\n/);
+      assertMatch(fresh.stdout, /^  uploaded\s+2  /m);
       const status = await upflow(["status", "--json", ...local]);
       assertEquals(JSON.parse(status.stdout).processed + JSON.parse(status.stdout).toProcess, 4);
     });
