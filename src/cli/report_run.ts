@@ -187,10 +187,18 @@ export class RunReporter {
       timer = setInterval(() => printer.tick(), interval);
     }
     let summary: UploadSummary | undefined;
+    let started = false;
     try {
       for await (const event of events) {
         if (event.type === "skipped") this.#group(event.location, event.reason);
-        if (event.type === "done") summary = event.summary;
+        if (event.type === "start") started = true;
+        if (event.type === "done") {
+          summary = event.summary;
+          if (!started && !options.json && !options.quiet && options.credentials) {
+            // Stopped before its start (target refused, dataset missing): still say whose PAT.
+            this.#err(`not started; ${options.credentials}\n`);
+          }
+        }
         if (options.json) {
           const line = event.type === "start"
             ? {
@@ -329,9 +337,8 @@ export function lastLine(
   if (summary.fatal) {
     const { code, message } = summary.fatal;
     const hint = fatalHint(code, message);
-    let line = `error: ${message}${message.includes(code) ? "" : ` (${code})`}${
-      hint ? `; ${hint}` : ""
-    }`;
+    const showCode = /^[A-Z][A-Z0-9_]+$/.test(code) && !message.includes(code);
+    let line = `error: ${message}${showCode ? ` (${code})` : ""}${hint ? `; ${hint}` : ""}`;
     if (credentials && CREDENTIAL_CODES.test(code)) {
       line +=
         ` (in use: ${credentials}; 'clarifai login' renews a context, --context picks another)`;

@@ -117,6 +117,14 @@ export function uploadOptionsFrom(values: UploadValues): UploadOptions {
       `--max-batch-mb must be a number above 0 and under 128: got "${values["max-batch-mb"]}"`,
     );
   }
+  if (values["create-dataset"] && values.dataset === undefined) {
+    throw new UsageError("--create-dataset needs --dataset ID: which dataset should it create?");
+  }
+  if (values.wait && values["dry-run"]) {
+    throw new UsageError(
+      "--wait makes no sense with --dry-run: nothing is sent, so nothing to wait for",
+    );
+  }
   const retries = integer("retries", values.retries, 1, 100);
   return {
     datasetId: values.dataset,

@@ -19,7 +19,7 @@ import type { BatchItem } from "../pipeline/batch_stream.ts";
 import { LoadStream } from "../pipeline/load_stream.ts";
 import type { ProgressEvent, UploadCounts, UploadSummary } from "../pipeline/progress_event.ts";
 import { zeroCounts } from "../pipeline/progress_event.ts";
-import { UploadStream, type UploadRetryInfo } from "../pipeline/upload_stream.ts";
+import { type UploadRetryInfo, UploadStream } from "../pipeline/upload_stream.ts";
 import { ProcessingWaitStream } from "../pipeline/processing_wait_stream.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RateLimiter } from "../clarifai/rate_limiter.ts";
