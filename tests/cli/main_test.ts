@@ -52,15 +52,15 @@ Deno.test({
       const first = await upflow(args);
       assertEquals(first.code, 0, first.stderr);
       assertStringIncludes(first.stderr, "embedded local API");
-      assertMatch(first.stdout, /^  uploaded\s+12  /m);
+      assertMatch(first.stdout, /^ {2}uploaded\s+12 {2}/m);
       const again = await upflow(args);
       assertEquals(again.code, 0, again.stderr);
-      assertMatch(again.stdout, /^  already uploaded\s+12  /m);
+      assertMatch(again.stdout, /^ {2}already uploaded\s+12 {2}/m);
       assertStringIncludes(
         again.stdout,
         "nothing to upload: all 12 inputs were uploaded by an earlier run",
       );
-      assertMatch(again.stdout, /^  uploaded\s+0  /m);
+      assertMatch(again.stdout, /^ {2}uploaded\s+0 {2}/m);
       const status = await upflow(["status", "--dataset", "demo", "--local-data", `${dir}/local`]);
       assertEquals(status.code, 0, status.stderr);
       assertMatch(status.stdout, /dataset\s+demo: 12 inputs/);
@@ -164,7 +164,7 @@ Deno.test({
       assertStringIncludes(plain.stderr, "new-IDs-for-duplicates");
       const fresh = await upflow(["retry", journal, "--new-ids-for-duplicates", ...local]);
       assertEquals(fresh.code, 0, fresh.stderr);
-      assertMatch(fresh.stdout, /^  uploaded\s+2  /m);
+      assertMatch(fresh.stdout, /^ {2}uploaded\s+2 {2}/m);
       const status = await upflow(["status", "--json", ...local]);
       assertEquals(JSON.parse(status.stdout).processed + JSON.parse(status.stdout).toProcess, 4);
     });
