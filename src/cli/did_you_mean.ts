@@ -19,7 +19,7 @@
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(editDistance("fodler", "folder"), 1);
- * assertEquals(editDistance("csv", "status"), 5);
+ * assertEquals(editDistance("kitten", "sitting"), 3);
  * ```
  */
 export function editDistance(a: string, b: string): number {
