@@ -15,6 +15,7 @@ import type { UploadService } from "../upload_service.ts";
 export const JOB_STATES: readonly JobState[] = [
   "running",
   "completed",
+  "completed_with_failures",
   "failed",
   "cancelled",
   "interrupted",

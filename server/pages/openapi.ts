@@ -54,8 +54,10 @@ const TOTAL = object("Totals from a pre-count.", {
 
 const JOB_STATE = {
   type: "string",
-  enum: ["running", "completed", "failed", "cancelled", "interrupted"],
-  description: "`interrupted`: the service stopped while the job ran.",
+  enum: ["running", "completed", "completed_with_failures", "failed", "cancelled", "interrupted"],
+  description: "`completed_with_failures`: some inputs uploaded, some failed or were rejected; " +
+    "`failed`: a fatal error, or nothing uploaded and something failed; " +
+    "`interrupted`: the service stopped while the job ran.",
 };
 
 const INPUT_KIND = { type: "string", enum: ["image", "video", "audio", "text"] };

@@ -33,7 +33,8 @@ tr.job:hover, tr.job.selected { background: #f1f5fd; }
 .bar { width: 160px; height: 10px; background: #e7eaf0; border-radius: 5px; overflow: hidden; display: inline-flex; vertical-align: middle; }
 .bar > span { display: block; height: 100%; width: 0; background: var(--run); transition: width .2s; }
 .state-completed .bar > .ok { background: var(--ok); }
-.state-cancelled .bar > .ok, .state-interrupted .bar > .ok { background: var(--warn); }
+.state-cancelled .bar > .ok, .state-interrupted .bar > .ok,
+.state-completed_with_failures .bar > .ok { background: var(--warn); }
 .bar > .fail { background: var(--bad); }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: 9px; font-size: .8rem; background: #e7eaf0; }
 .badge.running { background: #dbe7ff; color: var(--run); }

@@ -70,7 +70,14 @@ Deno.test("listJobs: pages, order, filter, totals and interrupted jobs", async (
     assertEquals(seen, [...ids.reverse(), old]);
 
     const all = await listJobs(service);
-    assertEquals(all.totals, { running: 2, completed: 3, failed: 0, cancelled: 0, interrupted: 1 });
+    assertEquals(all.totals, {
+      running: 2,
+      completed: 3,
+      completed_with_failures: 0,
+      failed: 0,
+      cancelled: 0,
+      interrupted: 1,
+    });
     assertEquals(all.jobs.at(-1)?.state, "interrupted");
     assertEquals(all.jobs[0].state, "running");
     const completed = await listJobs(service, { state: "completed" });
