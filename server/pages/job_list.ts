@@ -8,18 +8,8 @@
 import { Hono } from "hono";
 import { join } from "node:path";
 import { ApiError } from "../api_error.ts";
-import type { JobRecord, JobState } from "../jobs.ts";
+import { JOB_STATES, type JobRecord, type JobState } from "../jobs.ts";
 import type { UploadService } from "../upload_service.ts";
-
-/** Every job state, in the order the page lists them. */
-export const JOB_STATES: readonly JobState[] = [
-  "running",
-  "completed",
-  "completed_with_failures",
-  "failed",
-  "cancelled",
-  "interrupted",
-];
 
 /** What {@linkcode listJobs} takes. */
 export interface JobListQuery {

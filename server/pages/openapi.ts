@@ -7,6 +7,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { JOB_STATES } from "../jobs.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -54,10 +55,9 @@ const TOTAL = object("Totals from a pre-count.", {
 
 const JOB_STATE = {
   type: "string",
-  enum: ["running", "completed", "completed_with_failures", "failed", "cancelled", "interrupted"],
-  description: "`completed_with_failures`: some inputs uploaded, some failed or were rejected; " +
-    "`failed`: a fatal error, or nothing uploaded and something failed; " +
-    "`interrupted`: the service stopped while the job ran.",
+  enum: [...JOB_STATES],
+  description:
+    "`completed_with_failures`: some inputs uploaded, some failed or were rejected; `failed`: a fatal error, or nothing uploaded and some failed; `interrupted`: the service stopped while the job ran.",
 };
 
 const INPUT_KIND = { type: "string", enum: ["image", "video", "audio", "text"] };

@@ -19,7 +19,8 @@ h2 { font-size: 1rem; margin: 0 0 .6rem; }
 button { font: inherit; padding: .35rem .8rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; cursor: pointer; }
 button.primary { background: var(--run); color: #fff; border-color: var(--run); }
 button:disabled { opacity: .45; cursor: default; }
-input[type=text], input[type=password] { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 6px; }
+input[type=number] { width: 6rem; }
+input[type=text], input[type=password], input[type=number] { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 6px; }
 .drop { border: 2px dashed #9aa5b5; border-radius: 8px; padding: 1.6rem; text-align: center; color: var(--muted); }
 .drop.over { border-color: var(--run); background: #eef4ff; color: var(--fg); }
 .drop label { color: var(--run); cursor: pointer; text-decoration: underline; }
@@ -32,14 +33,14 @@ tr.job { cursor: pointer; }
 tr.job:hover, tr.job.selected { background: #f1f5fd; }
 .bar { width: 160px; height: 10px; background: #e7eaf0; border-radius: 5px; overflow: hidden; display: inline-flex; vertical-align: middle; }
 .bar > span { display: block; height: 100%; width: 0; background: var(--run); transition: width .2s; }
-.state-completed .bar > .ok { background: var(--ok); }
-.state-cancelled .bar > .ok, .state-interrupted .bar > .ok,
-.state-completed_with_failures .bar > .ok { background: var(--warn); }
+.state-completed .bar > .ok, .state-completed_with_failures .bar > .ok { background: var(--ok); }
+.state-cancelled .bar > .ok, .state-interrupted .bar > .ok { background: var(--warn); }
 .bar > .fail { background: var(--bad); }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: 9px; font-size: .8rem; background: #e7eaf0; }
 .badge.running { background: #dbe7ff; color: var(--run); }
 .badge.completed { background: #dcf3e5; color: var(--ok); }
 .badge.failed, .badge.interrupted { background: #fde2df; color: var(--bad); }
+.badge.completed_with_failures { background: #fdf1d8; color: var(--warn); }
 .badge.cancelled { background: #fdf1d8; color: var(--warn); }
 .num { font-variant-numeric: tabular-nums; }
 .bad { color: var(--bad); }

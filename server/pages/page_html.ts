@@ -59,6 +59,8 @@ export function servicePage(title: string): HtmlEscapedString | Promise<HtmlEsca
               <label>Dataset <input type="text" id="dataset" placeholder="optional"></label>
               <label><input type="checkbox" id="create-dataset"> create it when missing</label>
               <label><input type="checkbox" id="folder-labels" checked> labels from folder names</label>
+              <label>Batch size <input type="number" id="batch-size" min="1" max="128" placeholder="default"></label>
+              <label>Requests/s <input type="number" id="rps" min="0" step="any" placeholder="default"></label>
             </div>
             <p id="upload-status" class="muted" role="status"></p>
           </section>

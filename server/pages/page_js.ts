@@ -128,7 +128,10 @@ export const PAGE_JS = String.raw`"use strict";
     if (ev.type === "done") {
       var s = ev.summary;
       live.counts = s; live.elapsedMs = s.durationMs;
-      entry.record.state = s.fatal ? "failed" : s.cancelled ? "cancelled" : "completed";
+      // As the service decides it (jobs.ts finalState); the record read next is the word.
+      var bad = s.failed + s.rejected + (s.processing ? s.processing.failed : 0);
+      entry.record.state = s.fatal ? "failed" : s.cancelled ? "cancelled" : bad === 0 ? "completed"
+        : s.uploaded + s.alreadyUploaded > 0 ? "completed_with_failures" : "failed";
       entry.record.summary = s;
     }
     render(entry);
@@ -276,6 +279,8 @@ export const PAGE_JS = String.raw`"use strict";
     var dataset = $("#dataset").value.trim();
     if (dataset) form.append("dataset", dataset);
     if ($("#create-dataset").checked) form.append("create_dataset", "true");
+    if ($("#batch-size").value) form.append("batch_size", $("#batch-size").value);
+    if ($("#rps").value) form.append("rps", $("#rps").value);
     var names = uniqueNames(files);
     files.forEach(function (f, i) {
       var parts = f.path.split("/").filter(Boolean);

@@ -2,7 +2,7 @@
 // with the token, upload a folder through the drop zone (labels from folder names), watch the
 // job to its end, see failures as they happen with their location and reason, retry them, and
 // cancel a running job; screenshots go to the folder the test prints.
-import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { join } from "node:path";
 import { startLocalApi } from "../../../server/local/local_api.ts";
 import { testServer, TOKEN } from "../_helpers.ts";
@@ -105,8 +105,41 @@ Deno.test({
           });
           await page.type("#dataset", "pets");
           await page.click("#create-dataset");
+          // One input per request, two requests a second: slow enough to see the job move.
+          await page.type("#batch-size", "1");
+          await page.type("#rps", "2");
+          // Every state the newest row shows, as it changes.
+          await page.evaluate(() => {
+            const w = globalThis as El;
+            w.snapshots = [];
+            new w.MutationObserver(() => {
+              const row = document.querySelector("tr.job");
+              if (!row) return;
+              const cell = (name: string) => row.querySelector(`[data-col="${name}"]`);
+              w.snapshots.push({
+                state: row.dataset.state,
+                fraction: Number(cell("progress").dataset.fraction),
+                uploaded: cell("uploaded").textContent,
+                rate: cell("rate").textContent,
+                eta: cell("eta").textContent,
+              });
+            }).observe(document.querySelector("#jobs tbody"), {
+              subtree: true,
+              childList: true,
+              characterData: true,
+              attributes: true,
+            });
+          });
           await dropPaths(page, "#drop", [pets]);
           first = await rowInState(page, "completed");
+          // Live progress was shown while the job ran: a bar part way, a rate and an ETA.
+          const seen = await page.evaluate(() => (globalThis as El).snapshots);
+          const moving = seen.filter((v: El) =>
+            v.state === "running" && v.fraction > 0 && v.fraction < 1 && Number(v.rate) > 0 &&
+            /\d+ s/.test(v.eta)
+          );
+          assert(moving.length > 0, `no live progress among ${JSON.stringify(seen)}`);
+          assertMatch(moving[0].uploaded, /^[123] \/ 4$/);
           const row = await cells(page, first);
           assertEquals(row.source, "multipart upload");
           assertEquals(row.uploaded, "4 / 4");
@@ -132,6 +165,8 @@ Deno.test({
       await t.step("failures show as they happen, with location and reason", async () => {
         // No dataset this time: only the inputs' requests meet the throttling.
         await page.$eval("#dataset", (e: El) => e.value = "");
+        await page.$eval("#batch-size", (e: El) => e.value = "");
+        await page.$eval("#rps", (e: El) => e.value = "");
         await page.click("#create-dataset");
         api.setFaults("throttle=1");
         const birds = await folderOf(work, "birds", { bird: ["bird_01.png", "bird_02.png"] });
