@@ -20,6 +20,7 @@ button { font: inherit; padding: .35rem .8rem; border: 1px solid var(--line); bo
 button.primary { background: var(--run); color: #fff; border-color: var(--run); }
 button:disabled { opacity: .45; cursor: default; }
 input[type=number] { width: 6rem; }
+#dataset { width: 10rem; }
 input[type=text], input[type=password], input[type=number] { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 6px; }
 .drop { border: 2px dashed #9aa5b5; border-radius: 8px; padding: 1.6rem; text-align: center; color: var(--muted); }
 .drop.over { border-color: var(--run); background: #eef4ff; color: var(--fg); }
