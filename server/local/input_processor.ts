@@ -32,8 +32,8 @@ export interface InputProcessorOptions {
  *
  * const store = new LocalStore(":memory:");
  * const app = store.appKey("me", "demo");
- * store.putBlob("h", new TextEncoder().encode("not an image"));
- * store.insertInput({
+ * store.blobs.put("h", new TextEncoder().encode("not an image"));
+ * store.inputs.insert({
  *   app, id: "a", kind: "image", data: new Uint8Array(), contentHash: "h", contentSize: 12,
  *   statusCode: 30001, statusDescription: "Download pending", statusDetails: "",
  *   createdAt: 1, modifiedAt: 1, jobId: "j",
@@ -41,7 +41,7 @@ export interface InputProcessorOptions {
  * const processor = new InputProcessor(store, new FaultInjector());
  * processor.kick();
  * await processor.idle();
- * assertEquals(store.getInput(app, "a")?.statusCode, 30002);
+ * assertEquals(store.inputs.get(app, "a")?.statusCode, 30002);
  * processor.close();
  * store.close();
  * ```
@@ -92,7 +92,7 @@ export class InputProcessor {
    * @returns A promise.
    */
   idle(): Promise<void> {
-    if (this.#timer === undefined && this.#store.pendingInputs(1).length === 0) {
+    if (this.#timer === undefined && this.#store.inputs.pending(1).length === 0) {
       return Promise.resolve();
     }
     this.kick();
@@ -110,7 +110,7 @@ export class InputProcessor {
   #run(): void {
     this.#timer = undefined;
     if (this.#closed) return;
-    const batch = this.#store.pendingInputs(this.#batchSize);
+    const batch = this.#store.inputs.pending(this.#batchSize);
     if (batch.length > 0) {
       const now = Date.now();
       const ok = localStatus(StatusCode.INPUT_SUCCESS);
@@ -119,16 +119,16 @@ export class InputProcessor {
         for (const input of batch) {
           let reason: string | undefined;
           if (input.contentHash !== null) {
-            const head = this.#store.blobHead(input.contentHash, 16) ?? new Uint8Array();
+            const head = this.#store.blobs.head(input.contentHash, 16) ?? new Uint8Array();
             reason = contentMismatchReason(input.kind as ContentKind, head);
           }
           if (reason === undefined && this.#faults.takeFailInput()) {
             reason = "processing failed (fail-input fault)";
           }
           if (reason === undefined) {
-            this.#store.setInputStatus(input.seq, ok.code, ok.description, "", now);
+            this.#store.inputs.setStatus(input.seq, { ...ok, details: "" }, now);
           } else {
-            this.#store.setInputStatus(input.seq, failed.code, failed.description, reason, now);
+            this.#store.inputs.setStatus(input.seq, { ...failed, details: reason }, now);
           }
         }
       });

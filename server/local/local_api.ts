@@ -5,23 +5,14 @@
  *
  * @module
  */
-import * as net from "node:net";
-import * as http from "node:http";
-import * as http2 from "node:http2";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { Code, ConnectError, createContextKey, createContextValues } from "@connectrpc/connect";
-import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { getRequestListener } from "@hono/node-server";
-import { V2 } from "../../src/gen/clarifai/api/service_pb.ts";
-import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts";
+import { withTransportFaults } from "./fault_layer.ts";
 import { type FaultCounts, FaultInjector, type FaultOptions, parseFaults } from "./faults.ts";
 import { InputProcessor } from "./input_processor.ts";
-import { localStatus } from "./local_status.ts";
+import { listenOnePort } from "./one_port_server.ts";
+import { createProtocolHandler } from "./protocol_handler.ts";
 import { createRestApp } from "./rest_app.ts";
 import { LocalStore } from "./store.ts";
-import { answerUnknownRpc, V2_PATH_PREFIX } from "./unknown_rpc.ts";
-import { ConnectionDroppedError, LocalV2Service, type V2MethodName } from "./v2_service.ts";
+import { LocalV2Service } from "./v2_service.ts";
 
 /** The data folder used when none is given. */
 export const DEFAULT_DATA_DIR = ".upflow/local";
@@ -86,42 +77,6 @@ export interface LocalApi {
   close(): Promise<void>;
   /** Same as {@linkcode LocalApi.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** The HTTP/2 flow-control window the local API gives each stream and connection. */
-const H2_WINDOW_BYTES = 32 * 1024 * 1024;
-
-type NodeRequest = IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = ServerResponse | http2.Http2ServerResponse;
-
-const kNodeRequest = createContextKey<NodeRequest | undefined>(undefined, {
-  description: "the Node request",
-});
-
-function destroyConnection(req: NodeRequest | undefined): void {
-  if (req === undefined) return;
-  // The TCP connection itself, reset (RST), as a crashed proxy or server would leave it.
-  resetSocket(
-    ("stream" in req && req.stream ? req.stream.session?.socket : req.socket) as
-      | net.Socket
-      | undefined,
-  );
-}
-
-function resetSocket(socket: net.Socket | undefined): void {
-  const s = socket as (net.Socket & { resetAndDestroy?: () => void }) | undefined;
-  if (s?.resetAndDestroy) s.resetAndDestroy();
-  else s?.destroy();
-}
-
-function listen(server: net.Server | http.Server, port: number, hostname: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, hostname, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }
 
 function validate(options: LocalApiOptions): void {
@@ -194,163 +149,22 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     onInputsStored: () => processor.kick(),
     contentUrl: (hash) => `${baseUrl}/local/blobs/${hash}`,
   });
-
-  const impl: Record<string, unknown> = {};
-  for (const method of V2.methods) {
-    const name = method.localName as V2MethodName;
-    impl[name] = async (request: never, ctx: import("@connectrpc/connect").HandlerContext) => {
-      try {
-        return await service.call(name, request, {
-          authorization: ctx.requestHeader.get("authorization"),
-          drop: () => destroyConnection(ctx.values.get(kNodeRequest)),
-        });
-      } catch (error) {
-        if (error instanceof ConnectionDroppedError) {
-          throw new ConnectError(error.message, Code.Aborted);
-        }
-        throw error;
-      }
-    };
-  }
-
-  // overrideGlobalObjects: false keeps the process's own Response class, which Deno.serve needs
-  // when the local API runs in the same process as a Hono app served by Deno.
-  const restListener = getRequestListener(
-    createRestApp({ service, store, maxRequestBytes }).fetch,
-    {
-      overrideGlobalObjects: false,
-    },
+  const rest = createRestApp({ service, store, maxRequestBytes });
+  const faulty = withTransportFaults(
+    faults,
+    createProtocolHandler(service, rest, maxRequestBytes),
   );
-  // deno-lint-ignore no-explicit-any
-  const fallback = (req: any, res: any) => {
-    const path = ((req as NodeRequest).url ?? "").split("?")[0];
-    if (path.startsWith(V2_PATH_PREFIX)) {
-      answerUnknownRpc(req, res).catch(() => (res as NodeResponse).destroy());
-      return;
-    }
-    restListener(req, res);
-  };
-  const adapter = connectNodeAdapter({
-    routes(router: ConnectRouter) {
-      router.service(V2, impl as ServiceImpl<typeof V2>);
-    },
-    fallback,
-    readMaxBytes: maxRequestBytes,
-    contextValues: (req) => createContextValues().set(kNodeRequest, req),
-  });
-
-  const pendingDelays = new Set<ReturnType<typeof setTimeout>>();
-  const handle = (req: NodeRequest, res: NodeResponse) => {
-    const path = (req.url ?? "").split("?")[0];
-    const faulty = path.startsWith(V2_PATH_PREFIX) || path.startsWith("/v2/");
-    const go = () => {
-      if (faulty && faults.takeUnavailable()) {
-        const body = JSON.stringify({
-          status: {
-            code: StatusCode.RPC_SERVER_UNAVAILABLE,
-            description: localStatus(StatusCode.RPC_SERVER_UNAVAILABLE).description,
-            details: "service unavailable (unavailable fault)",
-          },
-        });
-        req.resume();
-        (res as ServerResponse).writeHead(503, {
-          "content-type": "application/json",
-          "retry-after": String(faults.retryAfterSeconds),
-        });
-        res.end(body);
-        return;
-      }
-      // deno-lint-ignore no-explicit-any
-      adapter(req as any, res as any);
-    };
-    const latency = faulty ? faults.takeLatency() : 0;
-    if (latency > 0) {
-      const timer = setTimeout(() => {
-        pendingDelays.delete(timer);
-        go();
-      }, latency);
-      pendingDelays.add(timer);
-    } else {
-      go();
-    }
-  };
-
-  // HTTP/2 connections are handed to the node:http2 server in-process. HTTP/1.1 connections
-  // are relayed to a node:http server listening on an internal loopback port: under Deno, a
-  // node:http server given a connection whose first bytes were already read answers the first
-  // request and then resets the connection, which breaks keep-alive clients.
-  const h1 = http.createServer(handle);
-  // Large windows: uploads are requests of tens of megabytes, and HTTP/2's default 64 KiB
-  // window would make the client wait for a window update every 64 KiB.
-  const h2 = http2.createServer({ settings: { initialWindowSize: H2_WINDOW_BYTES } }, handle);
-  h2.on("session", (session) => {
-    session.once("localSettings", () => session.setLocalWindowSize(H2_WINDOW_BYTES));
-  });
-  await listen(h1, 0, "127.0.0.1");
-  const h1Port = (h1.address() as net.AddressInfo).port;
-  const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  };
-  const H2_PREFACE = "PRI * HTTP/2.0";
-  const server = net.createServer((socket) => {
-    track(socket);
-    socket.on("error", () => socket.destroy());
-    let head = new Uint8Array(0);
-    const onData = (chunk: Uint8Array) => {
-      const joined = new Uint8Array(head.length + chunk.length);
-      joined.set(head, 0);
-      joined.set(chunk, head.length);
-      head = joined;
-      const n = Math.min(head.length, H2_PREFACE.length);
-      const text = new TextDecoder().decode(head.subarray(0, n));
-      if (n < H2_PREFACE.length && H2_PREFACE.startsWith(text)) return; // need more bytes
-      socket.off("data", onData);
-      socket.pause();
-      if (text === H2_PREFACE) {
-        socket.unshift(head);
-        h2.emit("connection", socket);
-        socket.resume();
-      } else {
-        relay(socket, head);
-      }
-    };
-    socket.on("data", onData);
-  });
-  const relay = (front: net.Socket, head: Uint8Array) => {
-    const back = net.connect(h1Port, "127.0.0.1");
-    track(back);
-    back.setNoDelay(true);
-    front.setNoDelay(true);
-    back.write(head);
-    front.pipe(back);
-    back.pipe(front);
-    front.resume();
-    // A reset on the inside (drop-after-commit) is a reset on the outside.
-    back.on("error", () => resetSocket(front));
-    front.on("error", () => back.destroy());
-    front.on("close", () => back.destroy());
-    back.on("close", () => front.destroy());
-  };
-  await listen(server, port, hostname);
-  const address = server.address() as net.AddressInfo;
+  const server = await listenOnePort(faulty.handle, port, hostname);
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  baseUrl = `http://${host}:${address.port}`;
+  baseUrl = `http://${host}:${server.port}`;
   processor.kick(); // inputs left pending by an earlier run
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       processor.close();
-      for (const timer of pendingDelays) clearTimeout(timer);
-      pendingDelays.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-      h2.close();
-      h1.closeAllConnections();
-      await new Promise<void>((resolve) => h1.close(() => resolve()));
+      faulty.cancelDelayed();
+      await server.close();
       store.close();
     })();
     return closing;
@@ -358,7 +172,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
 
   return {
     baseUrl,
-    port: address.port,
+    port: server.port,
     hostname,
     key,
     store,

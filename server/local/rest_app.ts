@@ -115,6 +115,78 @@ function queryToJson(desc: DescMessage, params: URLSearchParams): JsonObject {
   return json;
 }
 
+const tooLarge = (max: number) =>
+  localStatus(StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED, `the request is larger than ${max} bytes`);
+
+/** Reads the JSON of a call: query parameters for GET, the body otherwise. */
+async function requestJson(
+  c: Context<NodeEnv>,
+  desc: DescMessage,
+  maxRequestBytes: number,
+): Promise<{ json: JsonObject } | { refused: Status }> {
+  if (c.req.method === "GET") return { json: queryToJson(desc, new URL(c.req.url).searchParams) };
+  const text = await c.req.text();
+  if (text.length > Math.ceil(maxRequestBytes * 4 / 3) + 1024 * 1024) {
+    return { refused: tooLarge(maxRequestBytes) };
+  }
+  try {
+    const parsed: unknown = text.trim() === "" ? {} : JSON.parse(text);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new TypeError("the body must be a JSON object");
+    }
+    return { json: parsed as JsonObject };
+  } catch (error) {
+    const details = `invalid JSON body: ${(error as Error).message}`;
+    return { refused: localStatus(StatusCode.CONN_BAD_REQUEST_FORMAT, details) };
+  }
+}
+
+/** The path parameters that become request fields. */
+const PATH_FIELDS = ["input_id", "id", "dataset_id", "dataset_version_id"];
+
+/** Answers one REST call: the request from JSON and path, the service's answer as JSON. */
+async function restCall(
+  c: Context<NodeEnv>,
+  rpc: V2MethodName,
+  service: LocalV2Service,
+  maxRequestBytes: number,
+): Promise<Response> {
+  const desc = V2.method[rpc].input;
+  const read = await requestJson(c, desc, maxRequestBytes);
+  if ("refused" in read) return answer(c, read.refused);
+  const body = read.json;
+  delete body.userAppId;
+  body.user_app_id = { user_id: c.req.param("user_id") ?? "", app_id: c.req.param("app_id") ?? "" };
+  for (const field of PATH_FIELDS) {
+    const value = c.req.param(field);
+    if (value !== undefined) body[field] = value;
+  }
+  let request;
+  try {
+    request = fromJson(desc, body, { ignoreUnknownFields: true });
+  } catch (error) {
+    return answer(c, localStatus(StatusCode.CONN_BAD_REQUEST_FORMAT, (error as Error).message));
+  }
+  if (toBinary(desc, request).length > maxRequestBytes) return answer(c, tooLarge(maxRequestBytes));
+  try {
+    const response = await service.call(rpc, request as never, {
+      authorization: c.req.header("authorization") ?? null,
+      drop: () => c.env?.incoming?.socket?.destroy(),
+    });
+    const code = (response as { status?: Status }).status?.code ?? StatusCode.SUCCESS;
+    return c.json(
+      toJson(V2.method[rpc].output, response as never, {
+        useProtoFieldName: true,
+        enumAsInteger: true,
+      }),
+      httpStatusOf(code) as ContentfulStatusCode,
+    );
+  } catch (error) {
+    if (error instanceof ConnectionDroppedError) return c.body(null, 500);
+    throw error;
+  }
+}
+
 /**
  * Creates the Hono app serving the REST paths.
  *
@@ -145,7 +217,7 @@ export function createRestApp(options: RestAppOptions): Hono<NodeEnv> {
 
   app.get("/local/blobs/:hash", (c) => {
     const hash = c.req.param("hash");
-    const bytes = /^[0-9a-f]{64}$/.test(hash) ? store.blob(hash) : undefined;
+    const bytes = /^[0-9a-f]{64}$/.test(hash) ? store.blobs.get(hash) : undefined;
     if (bytes === undefined) {
       return answer(c, localStatus(StatusCode.CONN_DOES_NOT_EXIST, "no content with this hash"));
     }
@@ -157,88 +229,7 @@ export function createRestApp(options: RestAppOptions): Hono<NodeEnv> {
   app.route("/", browserRoutes(store)); // the read-only browser: GET / and /browse/…
 
   for (const [httpMethod, path, rpc] of ROUTES) {
-    app.on(httpMethod, path, async (c) => {
-      const desc = V2.method[rpc].input;
-      let json: JsonObject;
-      if (httpMethod === "GET") {
-        json = queryToJson(desc, new URL(c.req.url).searchParams);
-      } else {
-        const text = await c.req.text();
-        if (text.length > Math.ceil(maxRequestBytes * 4 / 3) + 1024 * 1024) {
-          return answer(
-            c,
-            localStatus(
-              StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED,
-              `the request is larger than ${maxRequestBytes} bytes`,
-            ),
-          );
-        }
-        try {
-          const parsed: unknown = text.trim() === "" ? {} : JSON.parse(text);
-          if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-            throw new TypeError("the body must be a JSON object");
-          }
-          json = parsed as JsonObject;
-        } catch (error) {
-          return answer(
-            c,
-            localStatus(
-              StatusCode.CONN_BAD_REQUEST_FORMAT,
-              `invalid JSON body: ${(error as Error).message}`,
-            ),
-          );
-        }
-      }
-      delete json.userAppId;
-      json.user_app_id = {
-        user_id: c.req.param("user_id") ?? "",
-        app_id: c.req.param("app_id") ?? "",
-      };
-      for (
-        const [param, field] of [["input_id", "input_id"], ["id", "id"], [
-          "dataset_id",
-          "dataset_id",
-        ]]
-      ) {
-        const value = c.req.param(param);
-        if (value !== undefined) json[field] = value;
-      }
-      let request;
-      try {
-        request = fromJson(desc, json, { ignoreUnknownFields: true });
-      } catch (error) {
-        return answer(
-          c,
-          localStatus(StatusCode.CONN_BAD_REQUEST_FORMAT, (error as Error).message),
-        );
-      }
-      if (toBinary(desc, request).length > maxRequestBytes) {
-        return answer(
-          c,
-          localStatus(
-            StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED,
-            `the request is larger than ${maxRequestBytes} bytes`,
-          ),
-        );
-      }
-      try {
-        const response = await service.call(rpc, request as never, {
-          authorization: c.req.header("authorization") ?? null,
-          drop: () => c.env?.incoming?.socket?.destroy(),
-        });
-        const code = (response as { status?: Status }).status?.code ?? StatusCode.SUCCESS;
-        return c.json(
-          toJson(V2.method[rpc].output, response as never, {
-            useProtoFieldName: true,
-            enumAsInteger: true,
-          }),
-          httpStatusOf(code) as ContentfulStatusCode,
-        );
-      } catch (error) {
-        if (error instanceof ConnectionDroppedError) return c.body(null, 500);
-        throw error;
-      }
-    });
+    app.on(httpMethod, path, (c) => restCall(c, rpc, service, maxRequestBytes));
   }
 
   app.all("/v2/*", (c) =>

@@ -91,7 +91,7 @@ function inputRow(r: Row): InputRow {
  * const dir = await Deno.makeTempDir();
  * const store = new LocalStore(dir);
  * const app = store.appKey("me", "demo");
- * store.insertInput({
+ * store.inputs.insert({
  *   app, id: "a", kind: "text", data: new Uint8Array(), contentHash: null, contentSize: 0,
  *   statusCode: 30000, statusDescription: "Download complete", statusDetails: "",
  *   createdAt: 1, modifiedAt: 1, jobId: "job-1",

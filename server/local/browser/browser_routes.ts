@@ -28,7 +28,7 @@ const HEADERS = {
 
 function preview(store: LocalStore, view: InputView): string {
   if (view.kind !== "text" || view.text || !view.contentHash) return "";
-  const head = store.blobHead(view.contentHash, 600);
+  const head = store.blobs.head(view.contentHash, 600);
   return head ? new TextDecoder().decode(head).replace(/\uFFFD+$/, "") : "";
 }
 

@@ -222,7 +222,7 @@ Deno.test({
       }, AUTH);
       assertEquals(res.inputs[0].status?.code, StatusCode.INPUT_INVALID_ARGUMENT);
       assertStringIncludes(res.inputs[0].status!.details, '"nowhere" does not exist');
-      assertEquals(api.store.getInput(api.store.appKey("me", "demo"), "orphan"), undefined);
+      assertEquals(api.store.inputs.get(api.store.appKey("me", "demo"), "orphan"), undefined);
     });
   }),
 });
@@ -319,7 +319,7 @@ Deno.test({
         assertEquals(ok.status?.code, StatusCode.SUCCESS);
         const left = await client.listInputs({ userAppId: UA }, AUTH);
         assertEquals(left.inputs.map((i) => i.id), ["p2", "p3", "p4"]);
-        assertEquals(api.store.blob(await sha256Hex(jpeg(40, 0))), undefined);
+        assertEquals(api.store.blobs.get(await sha256Hex(jpeg(40, 0))), undefined);
       },
     );
   }, { processingDelayMs: 60_000 }),
