@@ -132,6 +132,7 @@ function answerUnavailable(faults: FaultInjector, req: NodeRequest, res: NodeRes
  * await res.body?.cancel();
  * const other = await fetch(`http://127.0.0.1:${port}/healthz`);
  * assertEquals(await other.text(), "ok");
+ * server.closeAllConnections();
  * await new Promise((resolve) => server.close(resolve));
  * ```
  */
