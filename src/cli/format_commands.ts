@@ -5,6 +5,16 @@
  *
  * @module
  */
+import { isS3Url } from "../sources/s3/s3_url.ts";
+import { s3CocoSource } from "../sources/s3/s3_coco_source.ts";
+import { uploadS3Coco } from "../sources/s3/upload_s3_coco.ts";
+import {
+  checkS3Address,
+  refuseS3Flags,
+  S3_FLAGS,
+  S3_FLAGS_HELP,
+  s3SettingsFrom,
+} from "./s3_flags.ts";
 import type { DraftOrRejection } from "../inputs/input_draft.ts";
 import type { ProgressEvent } from "../pipeline/progress_event.ts";
 import { type AnnotationCounts, countAnnotations } from "../sources/annotation_counts.ts";
@@ -24,17 +34,30 @@ import {
 } from "./upload_command.ts";
 import { type RunValues, runWithReport } from "./run_setup.ts";
 
+/** Runs `check`, turning the RangeError it throws about a flag into a usage error. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Help of the `coco` command. */
 export const COCO_HELP = `upflow coco FILE [options]
 
 Uploads the images of a COCO JSON file (instances.json) with their boxes and polygons; category
 names become concepts. Crowd/RLE annotations are refused one by one (the image still uploads).
+FILE may be in a bucket (s3://bucket/coco/instances.json), its images too (--images s3://…).
 
 COCO:
   --images DIR           folder the file_name paths are relative to (default: the file's folder)
   --shapes S             boxes, polygons or both (default both)
   --id-from stem|path    input IDs from file stems (default) or file_name paths
   --clamp-boxes          clamp coordinates outside the image instead of refusing the region
+
+${S3_FLAGS_HELP}
 
 ${UPLOAD_OPTIONS_HELP}`;
 
@@ -187,6 +210,7 @@ export async function cocoCommand(args: string[]): Promise<number> {
     ...FORMAT_OPTIONS,
     images: { type: "string" },
     shapes: { type: "string" },
+    ...S3_FLAGS,
   });
   if (values.help) {
     console.log(COCO_HELP);
@@ -199,6 +223,39 @@ export async function cocoCommand(args: string[]): Promise<number> {
     throw new UsageError(`--shapes must be boxes, polygons or both: got "${shapes}"`);
   }
   const idFrom = idFromOf(values["id-from"]);
+  if (isS3Url(path)) {
+    const options = uploadOptionsFrom(values);
+    options.journal ??= defaultJournalPath("coco", path, options);
+    if (values.images !== undefined && !isS3Url(values.images)) {
+      throw new UsageError("--images of a COCO file in a bucket must be an s3:// prefix too");
+    }
+    usage(() => checkS3Address(path));
+    if (values.images !== undefined) usage(() => checkS3Address(values.images!));
+    const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
+    const s3Options = {
+      images: values.images,
+      shapes,
+      idFrom,
+      clampBoxes: values["clamp-boxes"],
+      datasetId: options.datasetId,
+    };
+    return await run(
+      "coco",
+      `coco ${path}`,
+      options,
+      values.json ?? false,
+      (onClamped) => s3CocoSource(s3.client, path, { ...s3Options, onClamped }),
+      () =>
+        uploadS3Coco(path, {
+          ...interruptible(options),
+          ...s3Options,
+          s3: s3.client,
+          via: s3.via,
+          urlExpiresSeconds: s3.urlExpiresSeconds,
+        }),
+    );
+  }
+  usage(() => refuseS3Flags(values));
   await mustExist(path, "file");
   if (values.images !== undefined) await mustExist(values.images, "folder");
   const options = uploadOptionsFrom(values);

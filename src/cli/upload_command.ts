@@ -17,6 +17,17 @@ import { ExitCode } from "./exit_code.ts";
 import { parseCommandArgs } from "./parse_command_args.ts";
 import { RUN_OPTIONS, RUN_OPTIONS_HELP, runWithReport } from "./run_setup.ts";
 import type { EnvReader } from "../clarifai/client.ts";
+import { isS3Url } from "../sources/s3/s3_url.ts";
+import { uploadS3Folder } from "../sources/s3/upload_s3_folder.ts";
+import { uploadS3Csv } from "../sources/s3/upload_s3_csv.ts";
+import { s3ObjectOpener } from "../sources/s3/s3_object_opener.ts";
+import {
+  checkS3Address,
+  refuseS3Flags,
+  S3_FLAGS,
+  S3_FLAGS_HELP,
+  s3SettingsFrom,
+} from "./s3_flags.ts";
 
 export { UsageError } from "./usage_error.ts";
 export { ExitCode, exitCodeOf } from "./exit_code.ts";
@@ -174,7 +185,7 @@ export function defaultJournalPath(
 ): string {
   const key = JSON.stringify([
     command,
-    resolve(source),
+    isS3Url(source) ? source : resolve(source),
     options.datasetId ?? "",
     options.base ?? env.get("CLARIFAI_GRPC_BASE") ?? "",
     options.userId ?? env.get("CLARIFAI_USER_ID") ?? "",
@@ -188,10 +199,21 @@ export function defaultJournalPath(
   return `.upflow/journals/${command}-${slug}-${hash}.ndjson`;
 }
 
+/** Runs `check`, turning the RangeError it throws about a flag into a usage error. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Help of the `folder` command. */
 export const FOLDER_HELP = `upflow folder PATH [options]
 
-Uploads the images, text, video and audio files of a folder.
+Uploads the images, text, video and audio files of a folder, or of a bucket prefix
+(s3://bucket/prefix: its "subfolders" are folders; --include/--exclude match keys under it).
 
 Folder:
   --recursive            walk subfolders too
@@ -203,18 +225,23 @@ Folder:
   --exclude GLOB         skip files matching GLOB, and folders ending in / or ** (repeatable;
                          an exclusion wins over an inclusion)
 
+${S3_FLAGS_HELP}
+
 ${UPLOAD_OPTIONS_HELP}`;
 
 /** Help of the `csv` command. */
 export const CSV_HELP = `upflow csv FILE [options]
 
 Uploads a CSV in Clarifai's format: headers from inputid,input,concepts,metadata,geopoints.
+FILE may be in a bucket (s3://bucket/data.csv): its file paths are then keys beside it.
 
 CSV:
   --input-type KIND      image|text|video|audio (default text)
   --csv-type TYPE        url|file_path|raw (default raw for text, url otherwise)
   --no-labels            do not require or read the concepts column
   --root DIR             file paths must stay inside DIR (default the CSV's folder)
+
+${S3_FLAGS_HELP}
 
 ${UPLOAD_OPTIONS_HELP}`;
 
@@ -227,6 +254,9 @@ run the original command again (inputs already uploaded are skipped).
 
 Retry:
   --new-ids-for-duplicates   re-send inputs refused as duplicates under fresh IDs
+  Inputs read from a bucket are read again with this run's AWS variables and S3 flags.
+
+${S3_FLAGS_HELP}
 
 ${UPLOAD_OPTIONS_HELP}`;
 
@@ -245,6 +275,7 @@ export async function folderCommand(args: string[]): Promise<number> {
     "id-from": { type: "string" },
     include: { type: "string", multiple: true },
     exclude: { type: "string", multiple: true },
+    ...S3_FLAGS,
   });
   if (values.help) {
     console.log(FOLDER_HELP);
@@ -270,6 +301,31 @@ export async function folderCommand(args: string[]): Promise<number> {
     }
   }
   const options = uploadOptionsFrom(values);
+  if (isS3Url(path)) {
+    usage(() => checkS3Address(path));
+    const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
+    return await runWithReport(
+      "folder",
+      args,
+      values,
+      options,
+      (env) => defaultJournalPath("folder", path, options, env),
+      (final) =>
+        uploadS3Folder(path, {
+          ...final,
+          s3: s3.client,
+          via: s3.via,
+          urlExpiresSeconds: s3.urlExpiresSeconds,
+          recursive: values.recursive,
+          labels: values.labels,
+          inputTypes,
+          idFrom,
+          include: values.include,
+          exclude: values.exclude,
+        }),
+    );
+  }
+  usage(() => refuseS3Flags(values));
   return await runWithReport(
     "folder",
     args,
@@ -303,6 +359,7 @@ export async function csvCommand(args: string[]): Promise<number> {
     "no-labels": { type: "boolean" },
     labels: { type: "boolean" },
     root: { type: "string" },
+    ...S3_FLAGS,
   });
   if (values.help) {
     console.log(CSV_HELP);
@@ -324,6 +381,33 @@ export async function csvCommand(args: string[]): Promise<number> {
     throw new UsageError("--csv-type raw works only with --input-type text");
   }
   const options = uploadOptionsFrom(values);
+  if (isS3Url(path)) {
+    if (values.root !== undefined) {
+      throw new UsageError(
+        "--root is for CSV files on disk: file paths of a CSV in a bucket are keys beside it",
+      );
+    }
+    usage(() => checkS3Address(path));
+    const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
+    return await runWithReport(
+      "csv",
+      args,
+      values,
+      options,
+      (env) => defaultJournalPath("csv", path, options, env),
+      (final) =>
+        uploadS3Csv(path, {
+          ...final,
+          s3: s3.client,
+          via: s3.via,
+          urlExpiresSeconds: s3.urlExpiresSeconds,
+          inputType,
+          csvType,
+          labels: !values["no-labels"],
+        }),
+    );
+  }
+  usage(() => refuseS3Flags(values));
   return await runWithReport(
     "csv",
     args,
@@ -351,6 +435,7 @@ export async function retryCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     ...UPLOAD_OPTIONS,
     "new-ids-for-duplicates": { type: "boolean" },
+    ...S3_FLAGS,
   });
   if (values.help) {
     console.log(RETRY_HELP);
@@ -380,6 +465,17 @@ export async function retryCommand(args: string[]): Promise<number> {
       const encoder = new TextEncoder();
       for (const line of notRetryable) {
         Deno.stderr.writeSync(encoder.encode(`not retried: ${line}\n`));
+      }
+      if (plan.drafts.some((d) => d.content.type === "object")) {
+        // Failures read from a bucket: read again with the AWS credentials of this run.
+        const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
+        final = {
+          ...final,
+          openObject: s3ObjectOpener(s3.client, {
+            via: s3.via,
+            urlExpiresSeconds: s3.urlExpiresSeconds,
+          }),
+        };
       }
       return uploadInputs(plan.drafts, final, `retry ${path}`);
     },

@@ -19,13 +19,32 @@ export const INPUT_KINDS: readonly InputKind[] = ["image", "video", "audio", "te
  * - `file`: a file on disk, read lazily by the load stage (`size` from `stat`, when known);
  * - `url`: a public http(s) URL that Clarifai fetches itself;
  * - `raw`: inline text (text inputs only);
- * - `bytes`: content already in memory (from user code or a multipart upload).
+ * - `bytes`: content already in memory (from user code or a multipart upload);
+ * - `object`: an object in an S3-compatible store, read (or presigned) lazily by the load stage
+ *   (see {@linkcode ObjectContent}).
  */
 export type ContentSource =
   | { type: "file"; path: string; size?: number }
   | { type: "url"; url: string }
   | { type: "raw"; text: string }
-  | { type: "bytes"; bytes: Uint8Array };
+  | { type: "bytes"; bytes: Uint8Array }
+  | ObjectContent;
+
+/**
+ * An object in an S3-compatible store, as a listing found it. The load stage reads its bytes
+ * (or makes a presigned URL of it) through the object opener the run is given; it never holds
+ * credentials, so a journal may keep it.
+ */
+export interface ObjectContent {
+  /** Discriminant. */
+  type: "object";
+  /** Where the object is: `s3://bucket/key`. */
+  url: string;
+  /** Its size in bytes, from the listing. */
+  size?: number;
+  /** Its ETag from the listing: a read of a changed object fails instead of sending other bytes. */
+  etag?: string;
+}
 
 /** A JSON value, as metadata holds it (a `google.protobuf.Struct` on the wire). */
 export type JsonValue =

@@ -59,6 +59,8 @@ export function toInput(draft: InputDraft, bytes?: Uint8Array): Input {
   let contentBytes: Uint8Array | undefined;
   if (content.type === "file") {
     contentBytes = bytes ?? fail(`the ${draft.kind} file ${content.path} has not been read`);
+  } else if (content.type === "object") {
+    contentBytes = bytes ?? fail(`the ${draft.kind} object ${content.url} has not been read`);
   } else if (content.type === "bytes") {
     contentBytes = bytes ?? content.bytes;
   }

@@ -103,7 +103,7 @@ function invalidJsonReason(value: unknown, path: string, depth: number): string 
 
 function contentReason(kind: InputKind, content: unknown): string | undefined {
   if (!isPlainObject(content)) {
-    return `content must be an object {type: "file" | "url" | "raw" | "bytes", …}: got ${
+    return `content must be an object {type: "file" | "url" | "raw" | "bytes" | "object", …}: got ${
       show(content)
     }`;
   }
@@ -141,8 +141,22 @@ function contentReason(kind: InputKind, content: unknown): string | undefined {
       }
       if (content.bytes.length === 0) return "bytes content is empty";
       return oversizeReason(kind, content.bytes.length);
+    case "object": {
+      if (typeof content.url !== "string" || !/^s3:\/\/[^/]+\/./.test(content.url)) {
+        return `object content needs an s3://bucket/key url: got ${show(content.url)}`;
+      }
+      if (content.etag !== undefined && typeof content.etag !== "string") {
+        return `object etag must be a string: got ${show(content.etag)}`;
+      }
+      const size = content.size;
+      if (size === undefined) return undefined;
+      if (typeof size !== "number" || !Number.isInteger(size) || size < 0) {
+        return `object size must be a non-negative integer: got ${show(size)}`;
+      }
+      return oversizeReason(kind, size);
+    }
     default:
-      return `content type must be file, url, raw or bytes: got ${show(content.type)}`;
+      return `content type must be file, url, raw, bytes or object: got ${show(content.type)}`;
   }
 }
 
@@ -158,6 +172,13 @@ function copyContent(content: InputDraft["content"]): InputDraft["content"] {
       return { type: "raw", text: content.text };
     case "bytes":
       return { type: "bytes", bytes: content.bytes };
+    case "object":
+      return {
+        type: "object",
+        url: content.url,
+        ...(content.size === undefined ? {} : { size: content.size }),
+        ...(content.etag === undefined ? {} : { etag: content.etag }),
+      };
   }
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
+import type { DraftOrRejection, InputDraft, ObjectContent } from "../inputs/input_draft.ts";
 import { oversizeReason } from "../inputs/validate.ts";
 import { toInput } from "../inputs/to_input.ts";
 import { encodedInputSize } from "./encoded_size.ts";
@@ -18,6 +18,15 @@ export interface FileStat {
   /** Whether the path is a regular file (after following symlinks). */
   isFile: boolean;
 }
+
+/**
+ * Opens an object of an S3-compatible store for the load stage: its bytes (read now, the
+ * object's ETag checked), or a URL the server fetches itself (a presigned GET URL).
+ */
+export type ObjectOpener = (
+  content: ObjectContent,
+  options: { signal: AbortSignal },
+) => Promise<{ bytes: Uint8Array } | { url: string }>;
 
 /** Options of {@linkcode LoadStream}. */
 export interface LoadStreamOptions {
@@ -34,6 +43,11 @@ export interface LoadStreamOptions {
   ) => Promise<Uint8Array>;
   /** Returns a path's size and whether it is a file; default `Deno.stat`. */
   stat?: (path: string) => Promise<FileStat>;
+  /**
+   * Opens drafts whose content is an `object` (`s3://bucket/key`), with the same bounded,
+   * lazy reads as files. Without one, such drafts are rejected.
+   */
+  openObject?: ObjectOpener;
 }
 
 interface Entry {
@@ -149,7 +163,9 @@ export class LoadStream extends TransformStream<DraftOrRejection, LoadedItem> {
     };
 
     const load = (draft: InputDraft) =>
-      loadDraft(draft, readFile, stat, abort.signal).catch((error) => reject(draft, error));
+      (draft.content.type === "object"
+        ? loadObject(draft, draft.content, options.openObject, abort.signal)
+        : loadDraft(draft, readFile, stat, abort.signal)).catch((error) => reject(draft, error));
 
     super({
       start(c) {
@@ -158,7 +174,7 @@ export class LoadStream extends TransformStream<DraftOrRejection, LoadedItem> {
       async transform(item) {
         if (item.type !== "draft") {
           push(item);
-        } else if (item.draft.content.type === "file") {
+        } else if (item.draft.content.type === "file" || item.draft.content.type === "object") {
           push(load(item.draft));
         } else {
           push(loadInline(item.draft));
@@ -256,6 +272,42 @@ async function loadDraft(
   } catch (error) {
     return reject(draft, error);
   }
+}
+
+async function loadObject(
+  draft: InputDraft,
+  content: ObjectContent,
+  open: ObjectOpener | undefined,
+  signal: AbortSignal,
+): Promise<LoadedItem> {
+  if (open === undefined) {
+    return rejected(draft, `no object store is configured to read ${content.url}`);
+  }
+  if (content.size === 0) return rejected(draft, `the object ${content.url} is empty (0 bytes)`);
+  const tooBig = content.size === undefined ? undefined : oversizeReason(draft.kind, content.size);
+  if (tooBig !== undefined) return rejected(draft, tooBig);
+  if (signal.aborted) return rejected(draft, "the upload was cancelled");
+  let opened: { bytes: Uint8Array } | { url: string };
+  try {
+    opened = await open(content, { signal });
+  } catch (error) {
+    if (signal.aborted) return rejected(draft, "the upload was cancelled");
+    throw error;
+  }
+  if ("url" in opened) {
+    // Sent as a URL: the draft keeps the object's s3:// address (the journal never sees the
+    // presigned URL), the input carries the URL.
+    const input = toInput({ ...draft, content: { type: "url", url: opened.url } });
+    return {
+      type: "loaded",
+      loaded: { draft, input, encodedSize: encodedInputSize(input), contentBytes: 0 },
+    };
+  }
+  const bytes = opened.bytes;
+  if (bytes.length === 0) return rejected(draft, `the object ${content.url} is empty (0 bytes)`);
+  const grown = oversizeReason(draft.kind, bytes.length);
+  if (grown !== undefined) return rejected(draft, grown);
+  return loaded(draft, bytes, bytes.length);
 }
 
 function fileErrorReason(path: string, error: unknown): string {

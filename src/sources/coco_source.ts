@@ -5,7 +5,12 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, normalize } from "node:path";
-import type { DraftOrRejection, InputDraft, RegionDraft } from "../inputs/input_draft.ts";
+import type {
+  ContentSource,
+  DraftOrRejection,
+  InputDraft,
+  RegionDraft,
+} from "../inputs/input_draft.ts";
 import { cleanId, invalidIdReason } from "../inputs/ids.ts";
 import { invalidConceptReason, invalidDatasetIdReason } from "../inputs/validate.ts";
 import {
@@ -41,6 +46,17 @@ export interface CocoSourceOptions {
   onClamped?: (location: string) => void;
   /** The dataset every draft joins. */
   datasetId?: string;
+  /**
+   * Opens the COCO JSON somewhere else than on disk (a bucket); `path` then only names it in
+   * locations. Default: the file at `path`.
+   */
+  open?: () => Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Finds an image somewhere else than on disk (a bucket): its content from its `file_name`
+   * (normalized, inside the images folder), or why not. When given, `imagesDir` is not used, and
+   * an image with no valid `width`/`height` in the JSON is refused when it has regions.
+   */
+  resolveImage?: (relative: string) => Promise<ContentSource | string>;
 }
 
 const IMAGE_EXTENSIONS = new Set(["jpg", "jpeg", "png", "tiff", "tif", "webp", "bmp", "gif"]);
@@ -121,7 +137,12 @@ interface Parsed {
   stray: DraftOrRejection[];
 }
 
-async function parse(path: string, base: string, signal: { cancelled: boolean }): Promise<Parsed> {
+async function parse(
+  path: string,
+  base: string,
+  signal: { cancelled: boolean },
+  open?: () => Promise<ReadableStream<Uint8Array>>,
+): Promise<Parsed> {
   const images: CocoImage[] = [];
   const imageLines = new Map<string, number>();
   const byImage = new Map<string, CocoAnnotation[]>();
@@ -129,16 +150,16 @@ async function parse(path: string, base: string, signal: { cancelled: boolean })
   const stray: DraftOrRejection[] = [];
   const reject = (location: string, reason: string) =>
     stray.push({ type: "rejected", rejection: { location, reason } });
-  let file: Deno.FsFile;
+  let bytes: ReadableStream<Uint8Array>;
   try {
-    file = await Deno.open(path, { read: true });
+    bytes = open ? await open() : (await Deno.open(path, { read: true })).readable;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new Deno.errors.NotFound(`Cannot read COCO file "${path}": it does not exist`);
     }
     throw error;
   }
-  const text = file.readable.pipeThrough(new TextDecoderStream());
+  const text = bytes.pipeThrough(new TextDecoderStream());
   let sawAny = false;
   try {
     for await (
@@ -207,6 +228,7 @@ async function parse(path: string, base: string, signal: { cancelled: boolean })
 }
 
 interface Checked {
+  resolveImage?: (relative: string) => Promise<ContentSource | string>;
   imagesDir: string;
   shapes: CocoShapes;
   idFrom: "stem" | "path";
@@ -239,6 +261,7 @@ function checkOptions(path: string, options: CocoSourceOptions): Checked {
     if (reason !== undefined) throw new RangeError(`Cannot create cocoSource: ${reason}`);
   }
   return {
+    resolveImage: options.resolveImage,
     imagesDir: options.imagesDir ?? dirname(path),
     shapes,
     idFrom,
@@ -286,18 +309,24 @@ async function emitImage(
   const idReason = invalidIdReason(id);
   if (idReason !== undefined) return refuse(idReason, id);
   const path = join(options.imagesDir, relative);
-  let size: number;
-  try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) return refuse(`${path} is not a file`, id);
-    size = info.size;
-  } catch (error) {
-    return refuse(
-      error instanceof Deno.errors.NotFound
-        ? `image file not found: ${path}`
-        : `cannot read image file ${path}: ${(error as Error).message}`,
-      id,
-    );
+  let content: ContentSource;
+  if (options.resolveImage) {
+    const found = await options.resolveImage(relative);
+    if (typeof found === "string") return refuse(found, id);
+    content = found;
+  } else {
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile) return refuse(`${path} is not a file`, id);
+      content = { type: "file", path, size: info.size };
+    } catch (error) {
+      return refuse(
+        error instanceof Deno.errors.NotFound
+          ? `image file not found: ${path}`
+          : `cannot read image file ${path}: ${(error as Error).message}`,
+        id,
+      );
+    }
   }
 
   const items: DraftOrRejection[] = [];
@@ -307,7 +336,7 @@ async function emitImage(
     if (dimensions !== undefined) return dimensions;
     const given = { width: image.width as number, height: image.height as number };
     if (invalidImageSizeReason(given) === undefined) return dimensions = given;
-    const read = await imageSize(path).catch(() => undefined);
+    const read = content.type === "file" ? await imageSize(path).catch(() => undefined) : undefined;
     if (read === undefined) {
       return `image width/height are missing or invalid (${show(image.width)}×${
         show(image.height)
@@ -383,7 +412,7 @@ async function emitImage(
   const draft: InputDraft = {
     id,
     kind: "image",
-    content: { type: "file", path, size },
+    content,
     location,
     concepts: [],
   };
@@ -464,7 +493,7 @@ export function cocoSource(
   const base = basename(path);
   const signal = { cancelled: false };
   async function* items(): AsyncGenerator<DraftOrRejection> {
-    const { images, byImage, categories, stray } = await parse(path, base, signal);
+    const { images, byImage, categories, stray } = await parse(path, base, signal, options.open);
     yield* stray;
     for (let i = 0; i < images.length; i++) {
       const image = images[i];

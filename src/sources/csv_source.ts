@@ -75,6 +75,12 @@ export interface CsvSourceOptions {
    * current directory (as given when outside it); for a stream, `"csv"`.
    */
   name?: string;
+  /**
+   * Resolves the `input` of `file_path` rows somewhere else than on disk (a CSV in a bucket
+   * names objects beside it): the content and the path relative to where paths start (for
+   * IDs), or the reason it is refused. When given, `root` and `baseDir` are not used.
+   */
+  resolvePath?: (path: string) => Promise<{ content: ContentSource; relative: string } | string>;
 }
 
 interface Settings {
@@ -85,6 +91,7 @@ interface Settings {
   root?: string;
   baseDir?: string;
   name?: string;
+  resolvePath?: CsvSourceOptions["resolvePath"];
 }
 
 const WHERE = "Cannot create csvSource";
@@ -134,7 +141,11 @@ function checkOptions(options: CsvSourceOptions): Settings {
       );
     }
   }
-  return { kind: inputType, csvType, labels, datasetId, root, baseDir, name };
+  const { resolvePath } = options;
+  if (resolvePath !== undefined && typeof resolvePath !== "function") {
+    throw new TypeError(`${WHERE}: resolvePath must be a function`);
+  }
+  return { kind: inputType, csvType, labels, datasetId, root, baseDir, name, resolvePath };
 }
 
 /** Column positions in the header; -1 when absent. */
@@ -305,6 +316,22 @@ class CsvRecords {
       case "file_path": {
         const path = input.trim();
         if (path === "") return reject("input: the file path is empty");
+        const resolvePath = this.#settings.resolvePath;
+        if (resolvePath !== undefined) {
+          return resolvePath(path).then((found) => {
+            if (typeof found === "string") return reject(found);
+            const rel = found.relative;
+            id ??= cleanId(rel.slice(0, rel.length - extname(rel).length));
+            if (id === "") {
+              return reject(
+                `cannot derive an input ID from the path ${
+                  JSON.stringify(path)
+                }: add an inputid column`,
+              );
+            }
+            return this.#draft(id, found.content, location, concepts, metadata, geo);
+          });
+        }
         return this.#resolveFile(path).then((file) => {
           if (typeof file === "string") return reject(file);
           if (id === undefined) {
@@ -485,7 +512,7 @@ export function csvSource(
   if (isPath && csv === "") throw new TypeError(`${WHERE}: the CSV path is empty`);
   if (
     !isPath && settings.csvType === "file_path" && settings.baseDir === undefined &&
-    settings.root === undefined
+    settings.root === undefined && settings.resolvePath === undefined
   ) {
     throw new TypeError(
       `${WHERE}: file paths of a CSV stream need a folder to resolve in: give baseDir or root`,
@@ -516,7 +543,7 @@ export function csvSource(
     }
     const columns = readHeader(header, name, settings.labels);
     let paths: Paths | undefined;
-    if (settings.csvType === "file_path") {
+    if (settings.csvType === "file_path" && settings.resolvePath === undefined) {
       const baseDir = resolve(
         settings.baseDir ?? (isPath ? dirname(resolve(csv)) : settings.root!),
       );

@@ -73,6 +73,27 @@ const KIND_BY_EXTENSION: ReadonlyMap<string, InputKind> = new Map<string, InputK
   ["wav", "audio"],
 ]);
 
+/**
+ * The input kind of a file extension, as the folder walk judges it (case-insensitive, without
+ * the dot): images `jpg jpeg png tiff tif webp bmp gif`, text `txt`, video `mp4 mov avi wmv 3gp`,
+ * audio `wav`.
+ *
+ * @param extension The extension, without the dot.
+ * @returns The kind, or `undefined` for an extension of no input kind.
+ *
+ * @example Usage
+ * ```ts
+ * import { kindOfExtension } from "./folder_source.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(kindOfExtension("JPG"), "image");
+ * assertEquals(kindOfExtension("md"), undefined);
+ * ```
+ */
+export function kindOfExtension(extension: string): InputKind | undefined {
+  return KIND_BY_EXTENSION.get(extension.toLowerCase());
+}
+
 interface WalkOptions {
   recursive: boolean;
   kinds: ReadonlySet<InputKind>;

@@ -16,7 +16,7 @@ import { toAnnotations } from "../inputs/to_annotations.ts";
 import { Journal } from "../journal/journal.ts";
 import { BatchStream } from "../pipeline/batch_stream.ts";
 import type { BatchItem } from "../pipeline/batch_stream.ts";
-import { LoadStream } from "../pipeline/load_stream.ts";
+import { LoadStream, type ObjectOpener } from "../pipeline/load_stream.ts";
 import type { ProgressEvent, UploadCounts, UploadSummary } from "../pipeline/progress_event.ts";
 import { zeroCounts } from "../pipeline/progress_event.ts";
 import { type UploadRetryInfo, UploadStream } from "../pipeline/upload_stream.ts";
@@ -47,6 +47,8 @@ export interface RunUploadOptions {
   concurrency?: number;
   /** File reads in flight (default 4). */
   readConcurrency?: number;
+  /** Opens drafts whose content is an object of an S3-compatible store (see `S3Client`). */
+  openObject?: ObjectOpener;
   /** Requests per second at most (default 15, Clarifai's default quota); 0 for no limit. */
   rps?: number;
   /** Retry policy. */
@@ -285,7 +287,12 @@ export function runUpload(
       let events = toStream(source)
         .pipeThrough(new UniqueIdsStream())
         .pipeThrough(resumeFilter)
-        .pipeThrough(new LoadStream({ concurrency: options.readConcurrency }))
+        .pipeThrough(
+          new LoadStream({
+            concurrency: options.readConcurrency,
+            openObject: options.openObject,
+          }),
+        )
         .pipeThrough(
           new BatchStream({ batchSize: options.batchSize, maxBatchBytes: options.maxBatchBytes }),
         )

@@ -38,12 +38,12 @@ Deno.test("validateDraft refuses drafts with a reason", async (t) => {
     [
       "no content",
       { ...image, content: undefined },
-      'content must be an object {type: "file" | "url" | "raw" | "bytes", …}: got undefined',
+      'content must be an object {type: "file" | "url" | "raw" | "bytes" | "object", …}: got undefined',
     ],
     [
       "bad content type",
       { ...image, content: { type: "s3", url: "s3://x" } },
-      'content type must be file, url, raw or bytes: got "s3"',
+      'content type must be file, url, raw, bytes or object: got "s3"',
     ],
     [
       "raw for an image",
