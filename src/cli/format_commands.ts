@@ -224,13 +224,12 @@ export async function cocoCommand(args: string[]): Promise<number> {
   }
   const idFrom = idFromOf(values["id-from"]);
   if (isS3Url(path)) {
-    const options = uploadOptionsFrom(values);
-    options.journal ??= defaultJournalPath("coco", path, options);
     if (values.images !== undefined && !isS3Url(values.images)) {
       throw new UsageError("--images of a COCO file in a bucket must be an s3:// prefix too");
     }
     usage(() => checkS3Address(path));
     if (values.images !== undefined) usage(() => checkS3Address(values.images!));
+    const options = uploadOptionsFrom(values);
     const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
     const s3Options = {
       images: values.images,
@@ -241,13 +240,14 @@ export async function cocoCommand(args: string[]): Promise<number> {
     };
     return await run(
       "coco",
-      `coco ${path}`,
+      args,
+      values,
+      path,
       options,
-      values.json ?? false,
       (onClamped) => s3CocoSource(s3.client, path, { ...s3Options, onClamped }),
-      () =>
+      (final) =>
         uploadS3Coco(path, {
-          ...interruptible(options),
+          ...final,
           ...s3Options,
           s3: s3.client,
           via: s3.via,

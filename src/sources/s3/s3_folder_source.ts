@@ -11,6 +11,7 @@ import { INPUT_KINDS } from "../../inputs/input_draft.ts";
 import { cleanId, invalidIdReason } from "../../inputs/ids.ts";
 import { invalidConceptReason, invalidDatasetIdReason } from "../../inputs/validate.ts";
 import { kindOfExtension } from "../folder_source.ts";
+import { PathFilter } from "../path_filter.ts";
 import type { S3Client } from "./s3_client.ts";
 import { parseS3Url } from "./s3_url.ts";
 import { SNIFF_BYTES, sniffKind } from "./sniff_kind.ts";
@@ -41,6 +42,13 @@ export interface S3FolderSourceOptions {
   sniff?: boolean;
   /** Keys per ListObjectsV2 page, 1 to 1000 (default 1000, S3's maximum). */
   pageSize?: number;
+  /**
+   * Glob patterns of objects to keep, matched on the key relative to the prefix as the folder
+   * walk matches relative paths (see `PathFilter`); others are skipped with a reason.
+   */
+  include?: readonly string[];
+  /** Glob patterns of objects (and, ending in `/` or `**`, "folders") to skip. */
+  exclude?: readonly string[];
 }
 
 /** What {@linkcode countS3Folder} found. */
@@ -59,6 +67,7 @@ interface Checked {
   datasetId?: string;
   sniff: boolean;
   pageSize: number;
+  filter: PathFilter;
 }
 
 /** An object the listing found that may become a draft. */
@@ -126,7 +135,25 @@ function check(where: string, options: S3FolderSourceOptions): Checked {
       : "dataset ID must be a string";
     if (reason !== undefined) throw new RangeError(`Cannot create ${where}: ${reason}`);
   }
-  return { recursive, labels, idFrom, sniff, pageSize, datasetId, kinds: new Set(inputTypes) };
+  let filter: PathFilter;
+  try {
+    filter = new PathFilter({ include: options.include, exclude: options.exclude });
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new SyntaxError(`Cannot create ${where}: ${error.message}`);
+    }
+    throw new TypeError(`Cannot create ${where}: ${(error as Error).message}`);
+  }
+  return {
+    recursive,
+    labels,
+    idFrom,
+    sniff,
+    pageSize,
+    datasetId,
+    kinds: new Set(inputTypes),
+    filter,
+  };
 }
 
 /** The prefix as a folder (`""` or ending in `/`) and the name of that folder. */
@@ -160,8 +187,14 @@ async function* list(
     })
   ) {
     if (entry.type === "prefix") {
-      if (entry.prefix.slice(prefix.length).startsWith(".")) {
+      const folder = entry.prefix.slice(prefix.length).replace(/\/$/, "");
+      if (folder.startsWith(".")) {
         yield skip(entry.prefix, 'hidden (the name starts with ".")');
+        continue;
+      }
+      const pruned = options.filter.prunes(folder);
+      if (pruned !== undefined) {
+        yield skip(entry.prefix, `a folder ${pruned}`);
         continue;
       }
       yield skip(entry.prefix, "a folder: subfolders are listed only with recursive on");
@@ -188,10 +221,15 @@ async function* list(
       yield skip(entry.key, 'hidden (a name in its key starts with ".")');
       continue;
     }
+    const verdict = options.filter.check(relative);
+    if (!verdict.keep) {
+      yield skip(entry.key, verdict.reason);
+      continue;
+    }
     const name = segments[segments.length - 1];
     const dot = name.lastIndexOf(".");
     const extension = dot > 0 ? name.slice(dot + 1) : "";
-    let kind = extension === "" ? undefined : kindOfExtension(extension);
+    const kind = extension === "" ? undefined : kindOfExtension(extension);
     if (kind === undefined && (extension !== "" || !options.sniff)) {
       yield skip(
         entry.key,
@@ -205,7 +243,6 @@ async function* list(
       yield skip(entry.key, `${kind} file: inputTypes is ${[...options.kinds].join(", ")}`);
       continue;
     }
-    kind ??= undefined;
     yield {
       type: "found",
       found: {

@@ -60,6 +60,8 @@ export function uploadS3Folder(
     datasetId: options.datasetId,
     sniff: options.sniff,
     pageSize: options.pageSize,
+    include: options.include,
+    exclude: options.exclude,
   };
   return uploadInputs(
     () => s3FolderSource(client, url, listing),

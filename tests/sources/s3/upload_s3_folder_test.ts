@@ -140,6 +140,29 @@ Deno.test("without recursive, subfolders are skipped with a reason", async () =>
   });
 });
 
+Deno.test("include and exclude patterns match keys under the prefix", async () => {
+  await withServers(async (s3, _api, client) => {
+    await fillBucket(s3, "data");
+    const events: ProgressEvent[] = [];
+    const summary = await summaryOf(
+      uploadS3Folder("s3://data/pets", {
+        client,
+        s3: s3.client(),
+        recursive: true,
+        include: ["*.jpg"],
+        exclude: ["dogs/"],
+        rps: 0,
+      }),
+      (e) => events.push(e),
+    );
+    assertEquals(summary.uploaded, 2);
+    assertEquals((await heldInputs(client)).map((i) => i.id).sort(), ["tabby_01", "tabby_02"]);
+    const skipped = events.flatMap((e) => e.type === "skipped" ? [e.location] : []);
+    assert(skipped.includes("s3://data/pets/cats/siamese.png"));
+    assert(skipped.includes("s3://data/pets/dogs/rex.jpg"));
+  });
+});
+
 Deno.test("an object changed between listing and reading is rejected, not sent", async () => {
   await withServers(async (s3, _api, client) => {
     await fillBucket(s3, "data");
