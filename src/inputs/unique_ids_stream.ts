@@ -5,6 +5,15 @@
  * @module
  */
 import type { DraftOrRejection } from "./input_draft.ts";
+import { SpillMap } from "../journal/spill_map.ts";
+
+/** Options of {@linkcode UniqueIdsStream}. */
+export interface UniqueIdsStreamOptions {
+  /** IDs remembered in memory before the index moves to a temporary file (default 50,000). */
+  spillAt?: number;
+  /** The folder for that file (default: the system's temporary folder). */
+  dir?: string;
+}
 
 /**
  * Passes the first draft of each input ID and turns every later draft with the same ID into a
@@ -12,12 +21,11 @@ import type { DraftOrRejection } from "./input_draft.ts";
  * `duplicate input ID "cat_01": also produced by cats/cat_01.png`. Rejections and skips pass
  * through untouched.
  *
- * Memory: one `Map` entry per distinct ID, holding flat copies of the ID and of the first
- * location, and nothing else of the draft. Measured on Deno 2.9 (V8 15) by piping 1,000,000
- * drafts with IDs like `input_0000123` and locations like `data.csv:123456` through it: 93.8 MB
- * of heap, about 94 bytes per ID (longer IDs or locations add about 1 byte per character), so
- * 10,000,000 records cost about 0.95 GB. The copies matter: an ID that is a slice of a 64 KB
- * CSV chunk would otherwise keep the whole chunk alive.
+ * Memory: up to `spillAt` IDs (default 50,000) are remembered in a `Map`, holding flat copies of
+ * the ID and of the first location (about 94 bytes per ID, measured); past that, the index moves
+ * to a temporary SQLite file (a {@linkcode SpillMap}) with an 8 MiB page cache, so ten million
+ * records cost what fifty thousand cost. The file is removed when the stream ends or is
+ * cancelled.
  *
  * @example Usage
  * ```ts
@@ -45,10 +53,12 @@ import type { DraftOrRejection } from "./input_draft.ts";
  * ```
  */
 export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRejection> {
-  #firstLocations: Map<string, string>;
+  #firstLocations: SpillMap;
 
   /**
    * Creates a stream that remembers each input ID it passes.
+   *
+   * @param options When the index moves to disk, and where.
    *
    * @example Usage
    * ```ts
@@ -58,8 +68,8 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
    * assertEquals(new UniqueIdsStream().idCount, 0);
    * ```
    */
-  constructor() {
-    const firstLocations = new Map<string, string>();
+  constructor(options: UniqueIdsStreamOptions = {}) {
+    const firstLocations = new SpillMap(options);
     super({
       transform(item, controller) {
         if (item.type !== "draft") {
@@ -67,9 +77,8 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
           return;
         }
         const { id, location } = item.draft;
-        const first = firstLocations.get(id);
+        const first = firstLocations.setIfAbsent(id, location);
         if (first === undefined) {
-          firstLocations.set(ownCopy(id), ownCopy(location));
           controller.enqueue(item);
           return;
         }
@@ -81,6 +90,12 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
             reason: `duplicate input ID ${JSON.stringify(id)}: also produced by ${first}`,
           },
         });
+      },
+      flush() {
+        firstLocations.close();
+      },
+      cancel() {
+        firstLocations.close();
       },
     });
     this.#firstLocations = firstLocations;
@@ -110,12 +125,3 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
   }
 }
 
-/**
- * A flat copy of `text` that shares no storage with any other string. V8 keeps the parent of a
- * sliced string alive (an ID sliced out of a 64 KB CSV chunk would pin the chunk) and stores
- * concatenations as trees; a JSON round trip yields one flat string (measured: the cheapest
- * per remembered ID, about 45 ns per copy).
- */
-function ownCopy(text: string): string {
-  return JSON.parse(JSON.stringify(text));
-}

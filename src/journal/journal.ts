@@ -8,6 +8,7 @@
  */
 import type { InputDraft, InputKind } from "../inputs/input_draft.ts";
 import type { FailureStage } from "../pipeline/progress_event.ts";
+import { JournalIndex } from "./journal_index.ts";
 
 /** The first line of each run appended to a journal. */
 export interface JournalRunEntry {
@@ -217,43 +218,214 @@ export async function readJournal(
 }
 
 /**
- * An open journal: read on open (repairing a torn last line), then appended to. Appends are
- * serialised in call order; each call is one `write` of whole lines, so a crash can tear at
- * most the last line, which the next open cuts off.
+ * Cuts a torn last line (a write cut short by a crash) off a journal, reading only its end.
+ *
+ * @returns The journal's size afterwards (0 when it does not exist), and whether a line was cut.
+ */
+async function repairTail(path: string): Promise<{ size: number; repaired: boolean }> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { size: 0, repaired: false };
+    throw err;
+  }
+  try {
+    const { size } = await file.stat();
+    let end = size;
+    const chunk = new Uint8Array(64 * 1024);
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      await file.seek(start, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < end - start) {
+        const n = await file.read(chunk.subarray(got, end - start));
+        if (n === null) break;
+        got += n;
+      }
+      const nl = chunk.subarray(0, got).lastIndexOf(10);
+      if (nl !== -1) {
+        const good = start + nl + 1;
+        if (good === size) return { size, repaired: false };
+        await Deno.truncate(path, good);
+        return { size: good, repaired: true };
+      }
+      end = start;
+    }
+    if (size > 0) await Deno.truncate(path, 0);
+    return { size: 0, repaired: size > 0 };
+  } finally {
+    file.close();
+  }
+}
+
+/** How much of the journal's first line the index keeps, to tell a replaced journal. */
+const HEAD_CHARS = 200;
+
+/** The start of the journal's first line, or "" for an empty journal. */
+async function firstLine(path: string): Promise<string> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "";
+    throw err;
+  }
+  try {
+    const buf = new Uint8Array(4096);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await file.read(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    const text = new TextDecoder().decode(buf.subarray(0, got));
+    const nl = text.indexOf("\n");
+    return (nl === -1 ? text : text.slice(0, nl)).slice(0, HEAD_CHARS);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Applies the journal's lines from the index's offset to `size` to the index, in transactions
+ * of a few thousand lines.
+ *
+ * @returns The number of lines that could not be parsed.
+ */
+async function catchUp(
+  path: string,
+  index: JournalIndex,
+  size: number,
+  head: string,
+): Promise<number> {
+  if (index.offset >= size) return 0;
+  const file = await Deno.open(path, { read: true });
+  let badLines = 0;
+  try {
+    await file.seek(index.offset, Deno.SeekMode.Start);
+    let offset = index.offset;
+    let batch: JournalEntry[] = [];
+    let pending = new Uint8Array(0);
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(1024 * 1024);
+    let remaining = size - offset;
+    while (remaining > 0) {
+      const n = await file.read(buf.subarray(0, Math.min(buf.length, remaining)));
+      if (n === null) break;
+      remaining -= n;
+      const data = pending.length === 0 ? buf.subarray(0, n) : concat(pending, buf.subarray(0, n));
+      let start = 0;
+      let nl: number;
+      while ((nl = data.indexOf(10, start)) !== -1) {
+        const line = decoder.decode(data.subarray(start, nl));
+        offset += nl + 1 - start;
+        start = nl + 1;
+        if (line.trim() !== "") {
+          try {
+            const value = JSON.parse(line);
+            if (isEntry(value)) batch.push(value);
+            else badLines++;
+          } catch {
+            badLines++;
+          }
+        }
+        if (batch.length >= 5000) {
+          index.apply(batch, offset, index.offset === 0 ? head : undefined);
+          batch = [];
+        }
+      }
+      pending = data.slice(start);
+    }
+    index.apply(batch, offset, index.offset === 0 ? head : undefined);
+  } finally {
+    file.close();
+  }
+  return badLines;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * An open journal: its state lives in a {@linkcode JournalIndex} on disk beside it
+ * (`<journal>.index.sqlite`), brought up to date from the journal's lines it has not applied
+ * yet when the journal opens (all of them, once, for a journal from elsewhere or an older
+ * upflow), so opening a journal of ten million lines reads none of them again. A torn last line
+ * is cut off first, reading only the file's end. Appends are serialised in call order; each call
+ * is one `write` of whole lines, applied to the index once written, so a crash can tear at most
+ * the last line, which the next open cuts off.
  *
  * @example Usage
  * ```ts
  * import { Journal } from "./journal.ts";
  * import { assert } from "@std/assert";
  *
- * const path = await Deno.makeTempFile({ suffix: ".ndjson" });
- * const journal = await Journal.open(path);
+ * const dir = await Deno.makeTempDir();
+ * const journal = await Journal.open(`${dir}/journal.ndjson`);
  * await journal.append([{ t: "input", id: "a", location: "a.jpg", outcome: "uploaded" }]);
  * await journal.close();
- * const again = await Journal.open(path);
- * assert(again.state.uploaded.has("a"));
+ * const again = await Journal.open(`${dir}/journal.ndjson`);
+ * assert(again.index.isUploaded("a"));
  * await again.close();
- * await Deno.remove(path);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Journal {
   /** The journal's path. */
   readonly path: string;
-  /** What the journal said when it was opened, kept current by {@linkcode Journal.append}. */
-  readonly state: JournalState;
+  /** What the journal says, on disk, kept current by {@linkcode Journal.append}. */
+  readonly index: JournalIndex;
+  /** Whether a torn last line was cut off when the journal was opened. */
+  readonly repaired: boolean;
+  /** Lines read when the journal opened that could not be parsed. */
+  readonly badLines: number;
   #file: Deno.FsFile;
+  #size: number;
   #queue: Promise<void> = Promise.resolve();
   #encoder = new TextEncoder();
   #closed = false;
 
-  private constructor(path: string, state: JournalState, file: Deno.FsFile) {
+  private constructor(
+    path: string,
+    index: JournalIndex,
+    file: Deno.FsFile,
+    size: number,
+    repaired: boolean,
+    badLines: number,
+  ) {
     this.path = path;
-    this.state = state;
+    this.index = index;
     this.#file = file;
+    this.#size = size;
+    this.repaired = repaired;
+    this.badLines = badLines;
   }
 
   /**
-   * Opens (or creates) a journal, reading what it already holds.
+   * The path of a journal's index file.
+   *
+   * @param path The journal's path.
+   * @returns `<path>.index.sqlite`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Journal } from "./journal.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(Journal.indexPath("a/j.ndjson"), "a/j.ndjson.index.sqlite");
+   * ```
+   */
+  static indexPath(path: string): string {
+    return `${path}.index.sqlite`;
+  }
+
+  /**
+   * Opens (or creates) a journal, bringing its index up to date.
    *
    * @param path The journal's path; its folder is created when missing.
    * @returns The open journal.
@@ -261,21 +433,37 @@ export class Journal {
   static async open(path: string): Promise<Journal> {
     const dir = path.replace(/[/\\][^/\\]*$/, "");
     if (dir !== path && dir !== "") await Deno.mkdir(dir, { recursive: true });
-    const state = await readJournal(path, { repair: true });
+    const { size, repaired } = await repairTail(path);
+    const head = await firstLine(path);
+    const indexPath = Journal.indexPath(path);
+    let index = JournalIndex.open(indexPath);
+    if (index.offset > size || (index.offset > 0 && index.head !== head)) {
+      // The journal was replaced, cut or removed since: the index describes another one.
+      index.close();
+      JournalIndex.remove(indexPath);
+      index = JournalIndex.open(indexPath);
+    }
+    let badLines: number;
+    try {
+      badLines = await catchUp(path, index, size, head);
+    } catch (err) {
+      index.close();
+      throw err;
+    }
     const file = await Deno.open(path, { append: true, create: true });
-    return new Journal(path, state, file);
+    return new Journal(path, index, file, size, repaired, badLines);
   }
 
   /**
-   * Appends entries, in one write, after every earlier append has been written.
+   * Appends entries, in one write, after every earlier append has been written; the index
+   * learns them once they are written.
    *
    * @param entries The lines to append.
-   * @returns A promise that settles when the lines are written.
+   * @returns A promise that settles when the lines are written and indexed.
    */
   append(entries: JournalEntry[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`The journal ${this.path} is closed`));
     if (entries.length === 0) return this.#queue.catch(() => {});
-    for (const entry of entries) applyEntry(this.state, entry);
     const text = entries.map((e) => JSON.stringify(e)).join("\n") + "\n";
     const bytes = this.#encoder.encode(text);
     const write = this.#queue.catch(() => {}).then(async () => {
@@ -283,13 +471,20 @@ export class Journal {
       while (written < bytes.length) {
         written += await this.#file.write(bytes.subarray(written));
       }
+      const start = this.#size;
+      this.#size += bytes.length;
+      this.index.apply(
+        entries,
+        this.#size,
+        start === 0 ? text.slice(0, text.indexOf("\n")).slice(0, HEAD_CHARS) : undefined,
+      );
     });
     this.#queue = write;
     return write;
   }
 
   /**
-   * Waits for pending appends and closes the file.
+   * Waits for pending appends and closes the file and its index.
    *
    * @returns A promise that settles when the file is closed.
    */
@@ -301,6 +496,7 @@ export class Journal {
       await this.#queue.catch(() => {});
     } finally {
       this.#file.close();
+      this.index.close();
     }
   }
 }

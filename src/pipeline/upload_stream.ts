@@ -238,13 +238,11 @@ class BatchUploader {
   #runId: string;
   #signal?: AbortSignal;
   #onRetry?: (info: UploadRetryInfo) => void;
-  /** IDs the journal records as sent without an outcome: an earlier run may have stored them. */
-  #priorUnanswered: ReadonlySet<string>;
   /**
-   * IDs the journal records as uploaded. One comes back only when its annotations changed
-   * since (the resume filter lets it through): its duplicate answer is our own earlier upload.
+   * The journal offset when this stage was made: IDs the journal records, before it, as sent
+   * without an outcome may have been stored by an earlier run.
    */
-  #priorUploaded: ReadonlySet<string>;
+  #journalStart: number;
 
   constructor(options: UploadStreamOptions) {
     this.#client = options.client;
@@ -257,8 +255,7 @@ class BatchUploader {
     this.#runId = options.runId ?? crypto.randomUUID().slice(0, 8);
     this.#signal = options.signal;
     this.#onRetry = options.onRetry;
-    this.#priorUnanswered = new Set(options.journal?.state.unanswered ?? []);
-    this.#priorUploaded = options.journal?.state.uploaded ?? new Set();
+    this.#journalStart = options.journal?.index.offset ?? 0;
   }
 
   /**
@@ -332,8 +329,13 @@ class BatchUploader {
     await this.#journal?.append([{ t: "sending", ids: batch.map((l) => l.draft.id) }]);
     // IDs this batch sent in an attempt whose answer was lost: the server may hold them.
     const maybeStored = new Set<string>();
+    // An input the journal records as uploaded comes back only when its annotations changed
+    // since (the resume filter lets it through): its duplicate answer is our own earlier upload.
+    const index = this.#journal?.index;
     const ours = (id: string) =>
-      maybeStored.has(id) || this.#priorUnanswered.has(id) || this.#priorUploaded.has(id);
+      maybeStored.has(id) ||
+      (index !== undefined &&
+        (index.unansweredSince(id, this.#journalStart) || index.isUploaded(id)));
 
     for (let round = 0; pending.length > 0; round++) {
       let result;

@@ -248,7 +248,7 @@ export function runUpload(
   return new ReadableStream<ProgressEvent>({
     async start(controller) {
       if (options.journal) journal = await Journal.open(options.journal);
-      const done = journal?.state.uploaded ?? new Set<string>();
+      const index = journal?.index;
       if (!options.dryRun && !options.client) {
         throw new TypeError("runUpload needs a client unless dryRun is set");
       }
@@ -266,14 +266,13 @@ export function runUpload(
         dryRun: options.dryRun ?? false,
         ...(journal ? { journal: journal.path } : {}),
         ...(options.total ? { total: options.total } : {}),
-        ...(done.size > 0 ? { resumed: done.size } : {}),
+        ...(index?.uploadedCount ? { resumed: index.uploadedCount } : {}),
       });
 
-      const annotated = journal?.state.annotationIds ?? new Map<string, Set<string>>();
       const resumeFilter = new TransformStream<DraftOrRejection, DraftOrRejection>({
         transform(item, c) {
-          if (item.type === "draft" && done.has(item.draft.id)) {
-            if (!annotationsChanged(item.draft, annotated.get(item.draft.id))) {
+          if (item.type === "draft" && index?.isUploaded(item.draft.id)) {
+            if (!annotationsChanged(item.draft, index.annotationIds(item.draft.id))) {
               counts.alreadyUploaded++;
               return;
             }

@@ -134,3 +134,25 @@ Deno.test("UniqueIdsStream handles 100,000 drafts with 10% repeated IDs", async 
     ids: 90_000,
   });
 });
+
+Deno.test("UniqueIdsStream finds duplicates once its index is on disk", {
+  permissions: { read: true, write: true },
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const items = Array.from({ length: 50 }, (_, i) => draft(`id-${i % 40}`, `f${i}.jpg`));
+    const stream = new UniqueIdsStream({ spillAt: 10, dir });
+    const out = await run(items, stream);
+    assertEquals(out.filter((i) => i.type === "draft").length, 40);
+    const rejected = out.filter((i) => i.type === "rejected");
+    assertEquals(rejected.length, 10);
+    assertEquals(
+      rejected[0].type === "rejected" && rejected[0].rejection.reason,
+      'duplicate input ID "id-0": also produced by f0.jpg',
+    );
+    assertEquals(stream.idCount, 40);
+    assertEquals([...Deno.readDirSync(dir)].length, 0, "the index file is removed at the end");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

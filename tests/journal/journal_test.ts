@@ -6,12 +6,13 @@ import { assert, assertEquals } from "@std/assert";
 const RW = { read: true, write: true } as const;
 
 async function withFile(text: string, fn: (path: string) => Promise<void>) {
-  const path = await Deno.makeTempFile({ suffix: ".ndjson" });
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/journal.ndjson`;
   try {
     await Deno.writeTextFile(path, text);
     await fn(path);
   } finally {
-    await Deno.remove(path);
+    await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -125,7 +126,7 @@ Deno.test("Journal.open repairs a torn line so appends start on a fresh line", {
 }, async () => {
   await withFile('{"t":"sending","ids":["a"]}\n{"t":"inp', async (path) => {
     const journal = await Journal.open(path);
-    assert(journal.state.repaired);
+    assert(journal.repaired);
     await journal.append([{ t: "input", id: "a", location: "a", outcome: "uploaded" }]);
     await journal.close();
     const state = await readJournal(path);

@@ -236,7 +236,8 @@ Deno.test({
   name: "UploadStream journals outcomes and a resumed run confirms unanswered IDs",
   permissions: { read: true, write: true },
   async fn() {
-    const path = await Deno.makeTempFile({ suffix: ".ndjson" });
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/journal.ndjson`;
     try {
       // An earlier run wrote its sending line and died before the answer.
       await Deno.writeTextFile(path, '{"t":"sending","ids":["a"]}\n');
@@ -257,7 +258,7 @@ Deno.test({
       const outcomes = lines.filter((l) => l.t === "input").map((l) => [l.id, l.outcome]).sort();
       assertEquals(outcomes, [["a", "uploaded"], ["b", "uploaded"]]);
     } finally {
-      await Deno.remove(path);
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
