@@ -6,7 +6,7 @@ import { assert, assertEquals } from "@std/assert";
 const RW = { read: true, write: true } as const;
 const line = (e: JournalEntry) => JSON.stringify(e) + "\n";
 
-async function withDir(fn: (dir: string) => Promise<void>) {
+async function withDir(fn: (dir: string) => Promise<void> | void) {
   const dir = await Deno.makeTempDir();
   try {
     await fn(dir);
@@ -138,7 +138,7 @@ Deno.test("Journal.open cuts a torn last line longer than one read", {
 Deno.test("JournalIndex keeps the earliest unanswered request of an input", {
   permissions: RW,
 }, async () => {
-  await withDir(async (dir) => {
+  await withDir((dir) => {
     const index = JournalIndex.open(`${dir}/i.sqlite`);
     index.apply([{ t: "sending", ids: ["a"] }], 10);
     const start = index.offset;
