@@ -1,0 +1,90 @@
+/**
+ * {@linkcode DigestStream}: records each input's content digest in its metadata (under
+ * {@linkcode DIGEST_KEY}) as it goes out, so a later run can verify what the server holds.
+ *
+ * @module
+ */
+import { DIGEST_KEY, digestOf } from "../inputs/content_digest.ts";
+import type { LoadedInput, LoadedItem } from "./loaded_input.ts";
+import { encodedInputSize } from "./encoded_size.ts";
+
+const utf8 = new TextEncoder();
+
+/**
+ * The digest of a loaded input's content, computed from what the load stage read: the media
+ * bytes, a text file's text (as UTF-8, without a byte-order mark), the URL, or the raw text.
+ * It equals `draftDigest(draft)` for the same draft.
+ *
+ * @param loaded The loaded input.
+ * @returns `sha256:…`.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadedDigest } from "./digest_stream.ts";
+ * import { digestOf } from "../inputs/content_digest.ts";
+ * import { toInput } from "../inputs/to_input.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const draft = { id: "a", kind: "text" as const, content: { type: "raw" as const, text: "hi" }, location: "x", concepts: [] };
+ * assertEquals(loadedDigest({ draft, input: toInput(draft), encodedSize: 0, contentBytes: 2 }), digestOf("hi"));
+ * ```
+ */
+export function loadedDigest(loaded: LoadedInput): string {
+  const { draft, input } = loaded;
+  const content = draft.content;
+  if (content.type === "url") return digestOf(content.url);
+  if (content.type === "raw") return digestOf(content.text);
+  const data = input.data;
+  const bytes = data?.image?.base64.length
+    ? data.image.base64
+    : data?.video?.base64.length
+    ? data.video.base64
+    : data?.audio?.base64.length
+    ? data.audio.base64
+    : undefined;
+  if (bytes) return digestOf(bytes);
+  return digestOf(utf8.encode(data?.text?.raw ?? ""));
+}
+
+/**
+ * Adds the content digest to the metadata of each loaded input (and updates its encoded size);
+ * rejections and skips pass through.
+ *
+ * @example Usage
+ * ```ts
+ * import { DigestStream } from "./digest_stream.ts";
+ * import { DIGEST_KEY, digestOf } from "../inputs/content_digest.ts";
+ * import { toInput } from "../inputs/to_input.ts";
+ * import { encodedInputSize } from "./encoded_size.ts";
+ * import type { LoadedItem } from "./loaded_input.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const draft = { id: "a", kind: "image" as const, content: { type: "url" as const, url: "https://x/a.jpg" }, location: "x", concepts: [] };
+ * const input = toInput(draft);
+ * const [item] = await Array.fromAsync(
+ *   ReadableStream.from<LoadedItem>([
+ *     { type: "loaded", loaded: { draft, input, encodedSize: encodedInputSize(input), contentBytes: 0 } },
+ *   ]).pipeThrough(new DigestStream()),
+ * );
+ * assertEquals(item.type === "loaded" && item.loaded.input.data?.metadata?.[DIGEST_KEY], digestOf("https://x/a.jpg"));
+ * assertEquals(item.type === "loaded" && item.loaded.encodedSize, item.type === "loaded" && encodedInputSize(item.loaded.input));
+ * ```
+ */
+export class DigestStream extends TransformStream<LoadedItem, LoadedItem> {
+  /** Creates the stage. */
+  constructor() {
+    super({
+      transform(item, controller) {
+        if (item.type === "loaded") {
+          const loaded = item.loaded;
+          const data = loaded.input.data;
+          if (data) {
+            data.metadata = { ...(data.metadata ?? {}), [DIGEST_KEY]: loadedDigest(loaded) };
+            loaded.encodedSize = encodedInputSize(loaded.input);
+          }
+        }
+        controller.enqueue(item);
+      },
+    });
+  }
+}
