@@ -159,7 +159,6 @@ export function renderSummary(summary: UploadSummary, options: RenderSummaryOpti
     if (value === 0 && compact) return;
     rows.push([name, number(value), meaning]);
   };
-  const present = (summary as { present?: number }).present ?? 0;
   row(
     summary.dryRun ? "would upload" : "uploaded",
     summary.uploaded,
@@ -167,7 +166,15 @@ export function renderSummary(summary: UploadSummary, options: RenderSummaryOpti
     true,
   );
   row("already uploaded", summary.alreadyUploaded, "recorded as uploaded by an earlier run");
-  row("present", present, "on the server already, not sent again");
+  row(
+    "present",
+    summary.present,
+    summary.presentUnverified
+      ? `on the server already, not sent again (${
+        number(summary.presentUnverified)
+      } without a digest: not verified)`
+      : "on the server already (same content digest), not sent again",
+  );
   row("failed", summary.failed, "sent, refused or given up on (reasons above)", true);
   row("rejected", summary.rejected, "refused by validation, never sent (reasons above)", true);
   const skips = options.skips ?? [];

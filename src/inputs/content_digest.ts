@@ -3,13 +3,14 @@
  * under the namespaced key {@linkcode DIGEST_KEY}, so that a later run with no journal (another
  * machine, a rescheduled pod) can tell an input it uploaded from a different file under the same
  * ID. The digest is `sha256:` and the hex SHA-256 of the content: the file's (or given) bytes,
- * the URL's text for URL inputs (the bytes behind a URL are the server's to fetch), or the UTF-8
- * of raw text.
+ * the URL's text for URL inputs (the bytes behind a URL are the server's to fetch), the UTF-8
+ * of raw text, or, for an object in an S3-compatible store, its `s3://` URL and ETag (the store's
+ * own checksum of the object, known from the listing without reading it).
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import type { InputDraft } from "./input_draft.ts";
+import type { InputDraft, ObjectContent } from "./input_draft.ts";
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
@@ -66,6 +67,8 @@ export async function draftDigest(draft: InputDraft): Promise<string> {
       return digestOf(content.text);
     case "bytes":
       return digestOf(content.bytes);
+    case "object":
+      return objectDigest(content);
     case "file": {
       const bytes = await Deno.readFile(content.path);
       // Text travels as text: its digest is of the UTF-8 without a byte-order mark.
@@ -94,4 +97,22 @@ export function recordedDigest(metadata: unknown): string | undefined {
   if (typeof metadata !== "object" || metadata === null) return undefined;
   const value = (metadata as Record<string, unknown>)[DIGEST_KEY];
   return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The digest of an object in a store: of its `s3://` URL and its ETag.
+ *
+ * @param content The object.
+ * @returns The digest.
+ *
+ * @example Usage
+ * ```ts
+ * import { digestOf, objectDigest } from "./content_digest.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(objectDigest({ type: "object", url: "s3://b/k.jpg", etag: '"9a"' }), digestOf('s3://b/k.jpg#"9a"'));
+ * ```
+ */
+export function objectDigest(content: ObjectContent): string {
+  return digestOf(`${content.url}#${content.etag ?? ""}`);
 }

@@ -124,4 +124,3 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
     return this.#firstLocations.size;
   }
 }
-

@@ -60,6 +60,11 @@ export interface JournalInputEntry {
   draft?: InputDraft;
   /** On failure lines: a request carrying the input went unanswered, so the server may hold it. */
   maybeStored?: boolean;
+  /**
+   * On uploaded lines of inputs this run found on the server instead of sending them: whether
+   * the server's copy carried the same content digest (`verified`) or none (`unverified`).
+   */
+  present?: "verified" | "unverified";
 }
 
 /** A line of the journal. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DIGEST_KEY, digestOf } from "../inputs/content_digest.ts";
+import { DIGEST_KEY, digestOf, objectDigest } from "../inputs/content_digest.ts";
 import type { LoadedInput, LoadedItem } from "./loaded_input.ts";
 import { encodedInputSize } from "./encoded_size.ts";
 
@@ -34,6 +34,7 @@ export function loadedDigest(loaded: LoadedInput): string {
   const content = draft.content;
   if (content.type === "url") return digestOf(content.url);
   if (content.type === "raw") return digestOf(content.text);
+  if (content.type === "object") return objectDigest(content);
   const data = input.data;
   const bytes = data?.image?.base64.length
     ? data.image.base64
@@ -53,7 +54,7 @@ export function loadedDigest(loaded: LoadedInput): string {
  * @example Usage
  * ```ts
  * import { DigestStream } from "./digest_stream.ts";
- * import { DIGEST_KEY, digestOf } from "../inputs/content_digest.ts";
+ * import { DIGEST_KEY, digestOf, objectDigest } from "../inputs/content_digest.ts";
  * import { toInput } from "../inputs/to_input.ts";
  * import { encodedInputSize } from "./encoded_size.ts";
  * import type { LoadedItem } from "./loaded_input.ts";

@@ -15,6 +15,13 @@ export interface UploadCounts {
   uploaded: number;
   /** Inputs skipped because the journal says an earlier run uploaded them. */
   alreadyUploaded: number;
+  /**
+   * Inputs found on the server (the source of truth) and not sent again: verified by the content
+   * digest upflow records, or, for inputs without one, present but not verified.
+   */
+  present: number;
+  /** Of the present inputs, those the server holds without a digest to verify them by. */
+  presentUnverified: number;
   /** Inputs the server refused or that failed after retries. */
   failed: number;
   /** Records refused by validation before anything was sent. */
@@ -198,6 +205,8 @@ export function zeroCounts(): UploadCounts {
   return {
     uploaded: 0,
     alreadyUploaded: 0,
+    present: 0,
+    presentUnverified: 0,
     failed: 0,
     rejected: 0,
     skipped: 0,

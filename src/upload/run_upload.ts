@@ -23,6 +23,9 @@ import { type UploadRetryInfo, UploadStream } from "../pipeline/upload_stream.ts
 import { ProcessingWaitStream } from "../pipeline/processing_wait_stream.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RateLimiter } from "../clarifai/rate_limiter.ts";
+import { type Shard, ShardStream } from "../inputs/shard.ts";
+import { type ExistingPolicy, PresenceStream } from "../pipeline/presence_stream.ts";
+import { DigestStream } from "../pipeline/digest_stream.ts";
 import type { RetryPolicy } from "../clarifai/retry_policy.ts";
 
 /** Options of an upload run. */
@@ -65,6 +68,15 @@ export interface RunUploadOptions {
   runId?: string;
   /** Called for every retry of an upload request, before its wait (for a verbose log). */
   onRetry?: (info: UploadRetryInfo) => void;
+  /** Upload only this shard's inputs (by a stable hash of the ID); each shard has its journal. */
+  shard?: Shard;
+  /**
+   * Inputs the server holds already (looked up before their bytes are read): `skip` (default;
+   * counted as present, a different content under the ID is a conflict), `fail`, or `new-id`.
+   */
+  existing?: ExistingPolicy;
+  /** Record each input's content digest in its metadata (default true). */
+  digest?: boolean;
 }
 
 /** A source of drafts: a stream from a source stage, or any (async) iterable of drafts. */
@@ -283,15 +295,43 @@ export function runUpload(
         },
       });
       const limiter = options.rps === 0 ? undefined : new RateLimiter({ rps: options.rps ?? 15 });
-      let events = toStream(source)
-        .pipeThrough(new UniqueIdsStream())
-        .pipeThrough(resumeFilter)
-        .pipeThrough(
-          new LoadStream({
-            concurrency: options.readConcurrency,
-            openObject: options.openObject,
+      let drafts = toStream(source);
+      if (options.shard && options.shard.count > 1) {
+        drafts = drafts.pipeThrough(new ShardStream(options.shard));
+      }
+      drafts = drafts.pipeThrough(new UniqueIdsStream()).pipeThrough(resumeFilter);
+      if (!options.dryRun) {
+        // The server is the source of truth: what it holds already is not loaded nor sent.
+        drafts = drafts.pipeThrough(
+          new PresenceStream({
+            client: options.client!,
+            userAppId: options.userAppId,
+            existing: options.existing,
+            retry: options.retry,
+            rateLimiter: limiter,
+            signal: abort.signal,
+            onRetry: () => counts.retries++,
+            onPresent: async (draft, verified) => {
+              counts.present++;
+              if (!verified) counts.presentUnverified++;
+              await journal?.append([{
+                t: "input",
+                id: draft.id,
+                location: draft.location,
+                kind: draft.kind,
+                outcome: "uploaded",
+                present: verified ? "verified" : "unverified",
+              }]);
+            },
           }),
-        )
+          { signal: abort.signal },
+        );
+      }
+      let loaded = drafts.pipeThrough(
+        new LoadStream({ concurrency: options.readConcurrency, openObject: options.openObject }),
+      );
+      if (options.digest ?? true) loaded = loaded.pipeThrough(new DigestStream());
+      let events = loaded
         .pipeThrough(
           new BatchStream({ batchSize: options.batchSize, maxBatchBytes: options.maxBatchBytes }),
         )
