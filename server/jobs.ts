@@ -265,6 +265,8 @@ export class Job {
     const pick = ({
       uploaded,
       alreadyUploaded,
+      present,
+      presentUnverified,
       failed,
       rejected,
       skipped,
@@ -274,6 +276,8 @@ export class Job {
     }: UploadCounts): UploadCounts => ({
       uploaded,
       alreadyUploaded,
+      present,
+      presentUnverified,
       failed,
       rejected,
       skipped,

@@ -22,9 +22,10 @@ import type { RateLimiter } from "../clarifai/rate_limiter.ts";
 
 /**
  * What to do with an input whose ID the server holds already: `skip` it (counted as present;
- * a different content under the ID is a conflict), `fail` it, or upload it under a `new-id`
- * derived from its content (`<id>-<8 hex of its digest>`, so a re-run finds that one present)
- * unless the server's copy has the same digest.
+ * a different content under the ID is a conflict), `fail` it (sent, so the server's duplicate
+ * answer reports it; `PresenceStream` is not used then), or upload it under a `new-id` derived
+ * from its content (`<id>-<8 hex of its digest>`, so a re-run finds that one present) unless the
+ * server's copy has the same digest.
  */
 export type ExistingPolicy = "skip" | "fail" | "new-id";
 
@@ -38,7 +39,7 @@ export interface PresenceStreamOptions {
   /** The user and app the inputs go to. */
   userAppId?: { userId: string; appId: string };
   /** What to do with inputs the server holds (default `skip`). */
-  existing?: ExistingPolicy;
+  existing?: Exclude<ExistingPolicy, "fail">;
   /** IDs per ListInputs call, 1..128 (default 128). */
   pageSize?: number;
   /** Lookups in flight, 1..16 (default 2). */
@@ -59,6 +60,13 @@ export interface PresenceStreamOptions {
    * copy carries the same content digest, false when it carries none.
    */
   onPresent?: (draft: InputDraft, verified: boolean) => void | Promise<void>;
+  /**
+   * Called (awaited) for each input found present that has regions or frames: it is passed on
+   * all the same, so that the upload confirms it and posts the annotations the server lacks
+   * (their IDs derive from their content, so none is stored twice). Record it, before the
+   * upload sees it, as the run's own (a journal line), or its duplicate answer is a failure.
+   */
+  onPresentAnnotated?: (draft: InputDraft) => void | Promise<void>;
   /** Called for each retry of a lookup (for counting). */
   onRetry?: () => void;
   /** The digest of a draft's content (default: {@linkcode draftDigest}). */
@@ -126,9 +134,9 @@ export class PresenceStream extends TransformStream<DraftOrRejection, DraftOrRej
       );
     }
     const existing = options.existing ?? "skip";
-    if (!EXISTING_POLICIES.includes(existing)) {
+    if (existing !== "skip" && existing !== "new-id") {
       throw new RangeError(
-        `Cannot create PresenceStream: existing must be skip, fail or new-id: current value is ${
+        `Cannot create PresenceStream: existing must be skip or new-id: current value is ${
           JSON.stringify(existing)
         }`,
       );
@@ -181,10 +189,10 @@ class PresenceChecker {
   #userAppId?: UserAppIDSet;
   #retry: RetryPolicy;
   #options: PresenceStreamOptions;
-  #existing: ExistingPolicy;
+  #existing: "skip" | "new-id";
   #digest: (draft: InputDraft) => Promise<string>;
 
-  constructor(options: PresenceStreamOptions, existing: ExistingPolicy) {
+  constructor(options: PresenceStreamOptions, existing: "skip" | "new-id") {
     this.#client = options.client;
     this.#userAppId = options.userAppId ? create(UserAppIDSetSchema, options.userAppId) : undefined;
     this.#retry = options.retry ?? new RetryPolicy();
@@ -250,14 +258,6 @@ class PresenceChecker {
         continue;
       }
       const recorded = recordedDigest(input.data?.metadata);
-      if (this.#existing === "fail") {
-        out.push(this.#reject(
-          draft,
-          `input ID ${JSON.stringify(draft.id)} already exists on the server ` +
-            "(existing inputs fail in this run: skip them, or upload them under new IDs)",
-        ));
-        continue;
-      }
       let local: string;
       try {
         local = recorded === undefined && this.#existing === "skip"
@@ -268,11 +268,11 @@ class PresenceChecker {
         continue;
       }
       if (recorded !== undefined && recorded === local) {
-        await this.#options.onPresent?.(draft, true);
+        await this.#present(draft, true, out);
         continue;
       }
       if (this.#existing === "skip") {
-        if (recorded === undefined) await this.#options.onPresent?.(draft, false);
+        if (recorded === undefined) await this.#present(draft, false, out);
         else {
           out.push(this.#reject(
             draft,
@@ -294,7 +294,7 @@ class PresenceChecker {
       for (const draft of renamed) {
         const input = again?.get(draft.id);
         if (input && recordedDigest(input.data?.metadata) === await this.#digest(draft)) {
-          await this.#options.onPresent?.(draft, true);
+          await this.#present(draft, true, out);
         } else if (input) {
           out.push(this.#reject(
             draft,
@@ -306,6 +306,13 @@ class PresenceChecker {
       }
     }
     return out;
+  }
+
+  async #present(draft: InputDraft, verified: boolean, out: DraftOrRejection[]): Promise<void> {
+    if (draft.regions?.length || draft.frames?.length) {
+      await this.#options.onPresentAnnotated?.(draft);
+      out.push({ type: "draft", draft });
+    } else await this.#options.onPresent?.(draft, verified);
   }
 
   #reject(draft: InputDraft, reason: string): DraftOrRejection {

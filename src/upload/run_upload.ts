@@ -300,13 +300,14 @@ export function runUpload(
         drafts = drafts.pipeThrough(new ShardStream(options.shard));
       }
       drafts = drafts.pipeThrough(new UniqueIdsStream()).pipeThrough(resumeFilter);
-      if (!options.dryRun) {
+      if (!options.dryRun && options.existing !== "fail") {
         // The server is the source of truth: what it holds already is not loaded nor sent.
+        // (With existing inputs failing, the server's duplicate answers report them.)
         drafts = drafts.pipeThrough(
           new PresenceStream({
             client: options.client!,
             userAppId: options.userAppId,
-            existing: options.existing,
+            existing: options.existing === "new-id" ? "new-id" : "skip",
             retry: options.retry,
             rateLimiter: limiter,
             signal: abort.signal,
@@ -323,6 +324,17 @@ export function runUpload(
                 present: verified ? "verified" : "unverified",
               }]);
             },
+            // Sent on so that its annotations are posted: the journal line makes the server's
+            // duplicate answer this run's own, confirmed, not a failure.
+            onPresentAnnotated: (draft) =>
+              journal?.append([{
+                t: "input",
+                id: draft.id,
+                location: draft.location,
+                kind: draft.kind,
+                outcome: "uploaded",
+                present: "verified",
+              }]),
           }),
           { signal: abort.signal },
         );

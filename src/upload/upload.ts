@@ -12,7 +12,7 @@ import type { FolderSourceOptions } from "../sources/folder_source.ts";
 import { countFolder, folderSource } from "../sources/folder_source.ts";
 import { csvSource } from "../sources/csv_source.ts";
 import type { CsvSourceOptions } from "../sources/csv_source.ts";
-import type { ProgressEvent } from "../pipeline/progress_event.ts";
+import { type ProgressEvent, zeroCounts } from "../pipeline/progress_event.ts";
 import { type DraftSource, runUpload, type RunUploadOptions } from "./run_upload.ts";
 import { openTarget, type Target, type TargetOptions } from "./target.ts";
 
@@ -154,14 +154,7 @@ export function uploadInputs(
           summary: {
             runId: "",
             dryRun: options.dryRun ?? false,
-            uploaded: 0,
-            alreadyUploaded: 0,
-            failed: 0,
-            rejected: 0,
-            skipped: 0,
-            annotations: 0,
-            annotationsFailed: 0,
-            retries: 0,
+            ...zeroCounts(),
             batches: 0,
             bytes: 0,
             durationMs: 0,

@@ -72,30 +72,34 @@ async function held(client: ClarifaiClient) {
   return new Map(r.inputs.map((i) => [i.id, i]));
 }
 
-Deno.test("a completed upload re-run with no journal sends nothing and counts every input present", {
-  permissions: { read: true, write: true, net: ["127.0.0.1"], env: true },
-}, async () => {
-  await withApi(async (client, dir) => {
-    const first = await run(client, texts(300), { journal: `${dir}/first.ndjson` });
-    assertEquals([first.summary.uploaded, first.summary.failed], [300, 0]);
-    const stored = await held(client);
-    assertEquals(stored.get("t7")?.data?.metadata?.[DIGEST_KEY], digestOf("text 7"));
+Deno.test(
+  "a completed upload re-run with no journal sends nothing and counts every input present",
+  {
+    permissions: { read: true, write: true, net: ["127.0.0.1"], env: true },
+  },
+  async () => {
+    await withApi(async (client, dir) => {
+      const first = await run(client, texts(300), { journal: `${dir}/first.ndjson` });
+      assertEquals([first.summary.uploaded, first.summary.failed], [300, 0]);
+      const stored = await held(client);
+      assertEquals(stored.get("t7")?.data?.metadata?.[DIGEST_KEY], digestOf("text 7"));
 
-    // Another machine: no journal at all.
-    const again = await run(client, texts(300), { journal: `${dir}/elsewhere.ndjson` });
-    assertEquals(
-      [again.summary.uploaded, again.summary.present, again.summary.presentUnverified],
-      [0, 300, 0],
-    );
-    assertEquals([again.summary.failed, again.summary.rejected, again.summary.bytes], [0, 0, 0]);
-    assertEquals(again.events.filter((e) => e.type === "batch").length, 0, "no request sent");
-    assertEquals((await held(client)).size, 300);
+      // Another machine: no journal at all.
+      const again = await run(client, texts(300), { journal: `${dir}/elsewhere.ndjson` });
+      assertEquals(
+        [again.summary.uploaded, again.summary.present, again.summary.presentUnverified],
+        [0, 300, 0],
+      );
+      assertEquals([again.summary.failed, again.summary.rejected, again.summary.bytes], [0, 0, 0]);
+      assertEquals(again.events.filter((e) => e.type === "batch").length, 0, "no request sent");
+      assertEquals((await held(client)).size, 300);
 
-    // Its journal now records them, so a third run finds them without asking.
-    const third = await run(client, texts(300), { journal: `${dir}/elsewhere.ndjson` });
-    assertEquals([third.summary.alreadyUploaded, third.summary.present], [300, 0]);
-  });
-});
+      // Its journal now records them, so a third run finds them without asking.
+      const third = await run(client, texts(300), { journal: `${dir}/elsewhere.ndjson` });
+      assertEquals([third.summary.alreadyUploaded, third.summary.present], [300, 0]);
+    });
+  },
+);
 
 Deno.test("a different content under an existing ID is a conflict at the file's location", {
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true },
@@ -116,9 +120,10 @@ Deno.test("a different content under an existing ID is a conflict at the file's 
       assertEquals(conflicts[0].location, "gen.csv:5");
       assertStringIncludes(conflicts[0].reason, "conflict");
     });
-    await t.step("fail: every existing input fails", async () => {
-      const { summary } = await run(client, texts(4), { existing: "fail" });
-      assertEquals([summary.rejected, summary.uploaded, summary.present], [4, 0, 0]);
+    await t.step("fail: every existing input fails as a duplicate", async () => {
+      const { summary, events } = await run(client, texts(4), { existing: "fail" });
+      assertEquals([summary.failed, summary.uploaded, summary.present], [4, 0, 0]);
+      assert(events.every((e) => e.type !== "failed" || e.code === "INPUT_DUPLICATE"));
     });
     await t.step("new-id: the changed one goes under an ID derived from its content", async () => {
       const { summary } = await run(client, changed, { existing: "new-id" });
