@@ -25,7 +25,11 @@ export function parseYaml(text: string): Value {
     const stripped = stripComment(raw).replace(/\s+$/, "");
     if (stripped.trim() === "" || stripped.trim() === "---") return;
     if (/\t/.test(stripped.match(/^\s*/)![0])) throw new SyntaxError(`Tab indent on line ${i + 1}`);
-    lines.push({ no: i + 1, indent: stripped.length - stripped.trimStart().length, text: stripped.trim() });
+    lines.push({
+      no: i + 1,
+      indent: stripped.length - stripped.trimStart().length,
+      text: stripped.trim(),
+    });
   });
   let at = 0;
 
