@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { parseShard, type Shard } from "../inputs/shard.ts";
+import { EXISTING_POLICIES, type ExistingPolicy } from "../pipeline/presence_stream.ts";
 import { resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { readJournal } from "../journal/journal.ts";
@@ -52,6 +54,9 @@ export const UPLOAD_OPTIONS = {
   app: { type: "string" },
   transport: { type: "string" },
   "local-data": { type: "string" },
+  shard: { type: "string" },
+  existing: { type: "string" },
+  "no-digest": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   ...RUN_OPTIONS,
 } as const;
@@ -78,6 +83,11 @@ Upload:
   --wait                 wait until the server has processed every input
   --dry-run              validate and batch, send nothing
   --journal FILE         journal path (default under .upflow/journals/, one per source)
+  --existing skip|fail|new-id  inputs the server holds already (checked before their bytes are
+                         read): skip them as present (default; a different content under the
+                         ID is a conflict), fail them, or upload them under a new ID
+  --no-digest            do not record the content digest (metadata "upflow.sha256")
+  --shard K/N            upload only shard K (0..N-1) of N, by a stable hash of the input ID
   --json                 write the progress events as NDJSON to standard output
   -h, --help             this help
 
@@ -96,6 +106,23 @@ function integer(name: string, value: string | undefined, min: number, max: numb
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}: got "${value}"`);
   }
   return n;
+}
+
+function shardOption(value: string | undefined): Shard | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseShard(value);
+  } catch (err) {
+    throw new UsageError(`--shard: ${(err as Error).message}`);
+  }
+}
+
+function existingOption(value: string | undefined): ExistingPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (!(EXISTING_POLICIES as readonly string[]).includes(value)) {
+    throw new UsageError(`--existing must be skip, fail or new-id: got "${value}"`);
+  }
+  return value as ExistingPolicy;
 }
 
 /**
@@ -153,6 +180,9 @@ export function uploadOptionsFrom(values: UploadValues): UploadOptions {
     appId: values.app,
     transport,
     localDataDir: values["local-data"],
+    shard: shardOption(values.shard),
+    existing: existingOption(values.existing),
+    ...(values["no-digest"] ? { digest: false } : {}),
   };
 }
 
@@ -196,7 +226,11 @@ export function defaultJournalPath(
   const name = source.replace(/[/\\]+$/, "").split(/[/\\]/).pop() ?? "source";
   const slug = [name, options.datasetId].filter(Boolean).join("-")
     .replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 60);
-  return `.upflow/journals/${command}-${slug}-${hash}.ndjson`;
+  // Each shard has its own journal.
+  const shard = options.shard && options.shard.count > 1
+    ? `-shard${options.shard.index}of${options.shard.count}`
+    : "";
+  return `.upflow/journals/${command}-${slug}-${hash}${shard}.ndjson`;
 }
 
 /** Runs `check`, turning the RangeError it throws about a flag into a usage error. */

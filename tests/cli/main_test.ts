@@ -154,9 +154,19 @@ Deno.test({
       await Deno.writeTextFile(csv, "inputid,input\nn1,one\nn2,two\n");
       const local = ["--local-data", `${dir}/local`];
       assertEquals((await upflow(["csv", csv, "--no-labels", ...local])).code, 0);
-      // The same IDs under another journal: the server says they exist already.
+      // The same IDs under another journal, existing inputs failing: the server says they
+      // exist already.
       const journal = `${dir}/second.ndjson`;
-      const dup = await upflow(["csv", csv, "--no-labels", "--journal", journal, ...local]);
+      const dup = await upflow([
+        "csv",
+        csv,
+        "--no-labels",
+        "--journal",
+        journal,
+        "--existing",
+        "fail",
+        ...local,
+      ]);
       assertEquals(dup.code, 1, dup.stdout);
       assertStringIncludes(dup.stderr, 'an input with ID "n1" already exists');
       const plain = await upflow(["retry", journal, ...local]);

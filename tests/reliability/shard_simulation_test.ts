@@ -35,6 +35,7 @@ function spawnShard(
       csv,
       "--input-type",
       "text",
+      "--no-labels",
       "--shard",
       `${k}/${SHARDS}`,
       "--journal",
