@@ -50,6 +50,89 @@ export interface ScaleRow {
   counts: Record<string, unknown>;
   /** Exit code of the CLI. */
   exit: number;
+  /** [seconds, inputs done, RSS MiB] samples of the CLI. */
+  series?: [number, number, number][];
+}
+
+/** What one streamed, sampled run of the CLI did. */
+interface Streamed {
+  wallMs: number;
+  peakRssMiB: number;
+  code: number;
+  timedOut: boolean;
+  summary: Record<string, unknown>;
+  /** Inputs done (uploaded, present or already uploaded) at the last progress event. */
+  done: number;
+  /** [seconds, inputs done, RSS MiB], about every 10 s. */
+  series: [number, number, number][];
+}
+
+/**
+ * Runs the CLI with `--json`, reading its progress events as they come and sampling its RSS
+ * from /proc every second (VmHWM, the kernel's high-water mark, for the peak). At `timeoutS` it
+ * is stopped with SIGTERM (it closes its journal) and the run counts as far as it got.
+ */
+async function runStreamed(
+  args: string[],
+  options: { env: Record<string, string>; cwd: string; timeoutS: number },
+): Promise<Streamed> {
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let peakKb = 0;
+  let rssKb = 0;
+  let done = 0;
+  let summary: Record<string, unknown> = {};
+  const series: [number, number, number][] = [];
+  let lastPoint = -Infinity;
+  const sample = () => {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch { /* exited */ }
+    const t = (performance.now() - started) / 1000;
+    if (t - lastPoint >= 10) {
+      lastPoint = t;
+      series.push([Math.round(t), done, Math.round(rssKb / 1024)]);
+    }
+  };
+  const sampler = setInterval(sample, 1000);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+  }, options.timeoutS * 1000);
+  let pending = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) !== -1) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line.startsWith("{")) continue;
+      try {
+        const event = JSON.parse(line);
+        if (event.type === "progress") {
+          const c = event.counts;
+          done = c.uploaded + (c.present ?? 0) + c.alreadyUploaded;
+        } else if (event.type === "done") summary = event.summary;
+      } catch { /* not an event */ }
+    }
+  }
+  const { code } = await child.status;
+  clearInterval(sampler);
+  clearTimeout(timer);
+  const wallMs = performance.now() - started;
+  series.push([Math.round(wallMs / 1000), done, Math.round(rssKb / 1024)]);
+  return { wallMs, peakRssMiB: peakKb / 1024, code, timedOut, summary, done, series };
 }
 
 function log(text: string) {
@@ -188,22 +271,22 @@ async function runOnce(
   try {
     const journal = join(work, `journal-${crypto.randomUUID().slice(0, 8)}.ndjson`);
     log(`${rows.toLocaleString("en-US")} rows → ${targetKind}`);
-    const result = await runMeasured(Deno.execPath(), cliArgs(csv, server.base, journal), {
+    const result = await runStreamed(cliArgs(csv, server.base, journal), {
       env: ENV,
       cwd: work,
       timeoutS: options.timeoutS,
     });
-    const summary = summaryOf(result);
     const row: ScaleRow = {
       rows,
       target: targetKind,
-      kind: "upload",
+      kind: result.timedOut ? "upload (stopped at the time limit)" : "upload",
       seconds: result.wallMs / 1000,
-      inputsPerSecond: counted(summary) / (result.wallMs / 1000),
+      inputsPerSecond: result.done / (result.wallMs / 1000),
       peakRssMiB: result.peakRssMiB,
       ...(targetKind === "local" ? { serverPeakRssMiB: server.peakRssMiB() } : {}),
-      counts: pick(summary),
+      counts: { ...pick(result.summary), done: result.done },
       exit: result.code,
+      series: result.series,
     };
     show(row);
     out.push(row);
@@ -211,21 +294,24 @@ async function runOnce(
     if (options.rerun && targetKind === "local") {
       // The same upload again from a fresh working folder: no journal, the server decides.
       const fresh = join(work, `journal-${crypto.randomUUID().slice(0, 8)}.ndjson`);
-      const again = await runMeasured(Deno.execPath(), cliArgs(csv, server.base, fresh), {
+      const again = await runStreamed(cliArgs(csv, server.base, fresh), {
         env: ENV,
         cwd: work,
         timeoutS: options.timeoutS,
       });
-      const s = summaryOf(again);
       const r: ScaleRow = {
         rows,
         target: targetKind,
         kind: "re-run, no journal",
         seconds: again.wallMs / 1000,
-        inputsPerSecond: counted(s) / (again.wallMs / 1000),
+        inputsPerSecond: again.done / (again.wallMs / 1000),
         peakRssMiB: again.peakRssMiB,
         serverPeakRssMiB: server.peakRssMiB(),
-        counts: pick(s),
+        counts: {
+          ...pick(again.summary),
+          bytes: again.summary.bytes,
+          batches: again.summary.batches,
+        },
         exit: again.code,
       };
       show(r);
@@ -284,7 +370,7 @@ async function runShards(
 }
 
 async function removeJournal(path: string) {
-  for (const suffix of ["", "-index", ".index", ".lock"]) {
+  for (const suffix of ["", ".index.sqlite", ".index.sqlite-wal", ".index.sqlite-shm", ".lock"]) {
     await Deno.remove(path + suffix, { recursive: true }).catch(() => {});
   }
 }
@@ -320,7 +406,8 @@ export function table(rows: ScaleRow[]): string {
     "|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of rows) {
-    const base = rows.find((b) => b.target === r.target && b.kind === r.kind);
+    const group = (kind: string) => kind.startsWith("upload") ? "upload" : kind;
+    const base = rows.find((b) => b.target === r.target && group(b.kind) === group(r.kind));
     lines.push(
       `| ${r.rows.toLocaleString("en-US")} | ${r.target} | ${r.kind} | ${r.seconds.toFixed(1)} | ${
         r.inputsPerSecond.toFixed(0)

@@ -207,9 +207,10 @@ class PresenceChecker {
       const response = await this.#call(
         (signal) => this.#client.getInputCount({ userAppId: this.#userAppId }, { signal }),
       );
-      if (classifyStatus(response.status) !== "success" || !response.counts) return false;
+      if (classifyStatus(response.status) !== "success") return false;
+      // A successful answer without counts counts nothing.
       const c = response.counts;
-      return c.processed + c.toProcess + c.errors + c.processing === 0;
+      return !c || c.processed + c.toProcess + c.errors + c.processing === 0;
     } catch (err) {
       if (err instanceof FatalUploadError || this.#options.signal?.aborted) throw err;
       return false;
