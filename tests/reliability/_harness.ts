@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DIGEST_KEY } from "../../src/inputs/content_digest.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalApi } from "../../server/local/local_api.ts";
@@ -255,7 +256,10 @@ export async function listAllInputs(client: ClarifaiClient): Promise<Map<string,
         id: input.id,
         status: StatusCode[input.status?.code ?? 0] ?? String(input.status?.code),
         concepts: input.data?.concepts.map((c) => c.id) ?? [],
-        metadata: input.data?.metadata ?? {},
+        // The content digest upflow adds is not part of the source's metadata.
+        metadata: Object.fromEntries(
+          Object.entries(input.data?.metadata ?? {}).filter(([k]) => k !== DIGEST_KEY),
+        ),
         ...(geo ? { geo: { longitude: geo.longitude, latitude: geo.latitude } } : {}),
         listed: 1,
         ...(input.data?.text?.raw ? { text: input.data.text.raw } : {}),
