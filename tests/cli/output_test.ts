@@ -82,7 +82,8 @@ Deno.test({
           port: 0,
           dataDir: ":memory:",
           key: "k",
-          faults: { unavailable: 0.4, retryAfter: 0, seed: 11 },
+          // Seeded so that a PostInputs attempt (after the presence check's first calls) fails.
+          faults: { unavailable: 0.4, retryAfter: 0, seed: 13 },
         });
         try {
           const run = await upflow([
