@@ -234,7 +234,8 @@ export function zeroCounts(): UploadCounts {
  *   type: "done",
  *   summary: {
  *     runId: "r1", dryRun: true, batches: 0, bytes: 0, durationMs: 1,
- *     inputsPerSecond: 0, megabytesPerSecond: 0, uploaded: 0, alreadyUploaded: 0,
+ *     inputsPerSecond: 0, megabytesPerSecond: 0, uploaded: 0, alreadyUploaded: 0, present: 0,
+ *     presentUnverified: 0,
  *     failed: 0, rejected: 0, skipped: 0, annotations: 0, annotationsFailed: 0, retries: 0,
  *   },
  * };
