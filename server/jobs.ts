@@ -69,7 +69,9 @@ export function finalState(summary: UploadSummary | undefined, aborted: boolean)
   if (summary === undefined) return "failed";
   const bad = summary.failed + summary.rejected + (summary.processing?.failed ?? 0);
   if (bad === 0) return "completed";
-  return summary.uploaded + summary.alreadyUploaded > 0 ? "completed_with_failures" : "failed";
+  return summary.uploaded + summary.alreadyUploaded + summary.present > 0
+    ? "completed_with_failures"
+    : "failed";
 }
 
 /** What a job uploads. */

@@ -49,6 +49,9 @@ const COMMON = [
   "wait",
   "user_id",
   "app_id",
+  "existing",
+  "no_digest",
+  "shard",
 ];
 
 const BY_KIND: Record<UploadRequestKind, string[]> = {
@@ -65,6 +68,7 @@ const BOOLEANS = new Set([
   "labels",
   "recursive",
   "new_ids_for_duplicates",
+  "no_digest",
 ]);
 
 function bad(message: string): ApiError {
@@ -132,6 +136,9 @@ export function uploadRequestOptions(
       retries: values.retries as string | undefined,
       "dry-run": values.dry_run as boolean | undefined,
       wait: values.wait as boolean | undefined,
+      existing: values.existing as string | undefined,
+      "no-digest": values.no_digest as boolean | undefined,
+      shard: values.shard as string | undefined,
     });
   } catch (err) {
     throw bad(

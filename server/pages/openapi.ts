@@ -40,6 +40,8 @@ function event(
 const COUNTS: Record<string, Schema> = {
   uploaded: int("Inputs the server accepted in this run."),
   alreadyUploaded: int("Inputs skipped because the journal says an earlier run uploaded them."),
+  present: int("Inputs found on the server already (same content digest, or none) and not sent."),
+  presentUnverified: int("Of the present inputs, those without a content digest to verify."),
   failed: int("Inputs the server refused or that failed after retries."),
   rejected: int("Records refused by validation before anything was sent."),
   skipped: int("Files passed over on purpose (hidden, other extensions)."),

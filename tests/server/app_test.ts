@@ -103,13 +103,24 @@ Deno.test({
         assertEquals(events.at(-1).summary.uploaded, 12);
       });
 
-      // The same CSV again as a JSON path: every row is now a duplicate.
+      // The same CSV again as a JSON path: every row is on the server already.
+      await t.step("a CSV under --root again: every row found present", async () => {
+        const res = await fetch(`${s.url}/v1/uploads`, {
+          method: "POST",
+          headers: { ...AUTH, "content-type": "application/json" },
+          body: JSON.stringify({ csv: "reviews.csv", rps: 0 }),
+        });
+        const summary = (await ndjson(res)).at(-1).summary;
+        assertEquals([summary.uploaded, summary.present, summary.failed], [0, 5, 0]);
+      });
+
+      // Existing inputs failing: every row is a duplicate.
       let duplicateJob = "";
       await t.step("a CSV under --root, named in JSON (all duplicates now)", async () => {
         const res = await fetch(`${s.url}/v1/uploads`, {
           method: "POST",
           headers: { ...AUTH, "content-type": "application/json" },
-          body: JSON.stringify({ csv: "reviews.csv", rps: 0 }),
+          body: JSON.stringify({ csv: "reviews.csv", rps: 0, existing: "fail" }),
         });
         duplicateJob = res.headers.get("upflow-job-id")!;
         const summary = (await ndjson(res)).at(-1).summary;
