@@ -1,15 +1,18 @@
 /**
- * Streaming CSV parsing (RFC 4180): {@linkcode CsvParseStream} turns text chunks into rows of
- * fields, with the shape of `@std/csv`'s stream of the same name; {@linkcode CsvRowStream} does
- * the same with the line each record starts on, for sources that report locations. Both are thin
- * wrappers over one incremental parser, so their output never depends on how the text is split
- * into chunks.
+ * Streaming CSV parsing (RFC 4180, read as Python's `csv` module reads it): {@linkcode
+ * CsvParseStream} turns text chunks into rows of fields, with the shape of `@std/csv`'s stream of
+ * the same name; {@linkcode CsvRowStream} does the same with the line each record starts on, for
+ * sources that report locations. Both are thin wrappers over one incremental parser, so their
+ * output never depends on how the text is split into chunks.
  *
  * Accepted: quoted fields with `""` escapes and line breaks inside, LF, CRLF and lone CR line
  * endings, a UTF-8 byte order mark at the very start (dropped), a missing final line ending and
- * empty fields; empty lines are skipped. Rejected with a `SyntaxError` naming the line: an
- * unterminated quoted field, a quote inside an unquoted field, and characters between a closing
- * quote and the next separator or line ending.
+ * empty fields; empty lines are skipped. Like Python's `csv` module (and pandas, which Clarifai's
+ * SDK reads CSVs with), a quote inside an unquoted field is kept as it is (`a,Great 12" pizza`),
+ * and text after a closing quote is appended to the field (`"a"b` reads `ab`). The one syntax
+ * error is a quoted field never closed: {@linkcode CsvRowStream} reports the record it spoils
+ * and reads the lines after the quote's line again as records; {@linkcode CsvParseStream} errors
+ * with a `SyntaxError` naming the quote's line.
  *
  * @module
  */
@@ -44,8 +47,10 @@ export interface CsvRow {
   /** The record's fields, unquoted and unescaped (none when `error` is set). */
   fields: string[];
   /**
-   * Set instead of fields when the record was longer than `maxRecordLength`: it was read to its
-   * end and dropped, and parsing goes on with the next record.
+   * Set instead of fields when the record could not be read: it was longer than
+   * `maxRecordLength` (read to its end and dropped), or it holds a quoted field that is never
+   * closed (the lines after the quote's line are then read again as records). Parsing goes on
+   * with the next record.
    */
   error?: string;
 }
@@ -74,7 +79,7 @@ class CsvParserCore {
   readonly #sepCode: number;
   readonly #emit: (fields: string[], line: number) => void;
   readonly #maxRecordLength: number;
-  readonly #onOversize: ((line: number, message: string) => void) | undefined;
+  readonly #onBadRecord: ((line: number, message: string) => void) | undefined;
   /** Whether the record in progress went over the limit and is read without being kept. */
   #dropping = false;
 
@@ -92,8 +97,9 @@ class CsvParserCore {
   #base = 0;
   /** Line on which the record in progress starts. */
   #recordLine = 1;
-  /** Line on which the quoted field in progress starts. */
+  /** Line and column on which the quoted field in progress starts. */
   #quoteLine = 1;
+  #quoteColumn = 1;
   /** Whether the quoted text read so far ends with a CR (a CRLF split across pieces). */
   #quotedEndsWithCr = false;
 
@@ -101,10 +107,10 @@ class CsvParserCore {
     separator: string,
     emit: (fields: string[], line: number) => void,
     maxRecordLength: number,
-    onOversize?: (line: number, message: string) => void,
+    onBadRecord?: (line: number, message: string) => void,
   ) {
     this.#maxRecordLength = maxRecordLength;
-    this.#onOversize = onOversize;
+    this.#onBadRecord = onBadRecord;
     this.#sep = separator;
     this.#sepCode = separator.charCodeAt(0);
     this.#emit = emit;
@@ -178,6 +184,7 @@ class CsvParserCore {
           if (chunk.charCodeAt(i) === QUOTE) {
             this.#state = QUOTED;
             this.#quoteLine = this.#line;
+            this.#quoteColumn = this.#column(i);
             this.#quotedEndsWithCr = false;
             i++;
             break;
@@ -190,18 +197,12 @@ class CsvParserCore {
           let c = 0;
           for (; j < n; j++) {
             c = chunk.charCodeAt(j);
-            if (c === sep || c === LF || c === CR || c === QUOTE) break;
+            if (c === sep || c === LF || c === CR) break;
           }
           if (j === n) {
             if (this.#grow(n - i)) this.#partial += chunk.slice(i);
             i = n;
             break;
-          }
-          if (c === QUOTE) {
-            throw this.#error(
-              this.#line,
-              `unexpected quote in unquoted field at column ${this.#column(j)}`,
-            );
           }
           const value = !this.#grow(j - i)
             ? ""
@@ -261,10 +262,9 @@ class CsvParserCore {
             this.#state = c === CR ? CR_SEEN : START_RECORD;
             break;
           }
-          throw this.#error(
-            this.#line,
-            `unexpected character after the closing quote at column ${this.#column(i)}`,
-          );
+          // Text after the closing quote: appended to the field, as Python's csv module does.
+          this.#state = UNQUOTED;
+          break;
         }
       }
     }
@@ -272,35 +272,84 @@ class CsvParserCore {
   }
 
   finish(): void {
-    switch (this.#state) {
-      case START_FIELD:
-      case UNQUOTED:
-      case QUOTE_SEEN:
-        this.#fields.push(this.#partial);
-        this.#partial = "";
-        this.#endRecord();
-        break;
-      case QUOTED:
-        throw this.#error(this.#quoteLine, "unterminated quoted field");
+    for (;;) {
+      switch (this.#state) {
+        case START_FIELD:
+        case UNQUOTED:
+        case QUOTE_SEEN:
+          this.#fields.push(this.#partial);
+          this.#partial = "";
+          this.#endRecord();
+          break;
+        case QUOTED: {
+          if (!this.#onBadRecord) throw this.#error(this.#quoteLine, "unterminated quoted field");
+          const rest = this.#recoverFromUnclosedQuote();
+          if (rest === "") break;
+          this.push(rest);
+          continue; // the rest may end inside another unclosed quote
+        }
+      }
+      this.#state = START_RECORD;
+      return;
     }
+  }
+
+  /**
+   * At the end of the input inside a quoted field: reports the record it spoils and returns the
+   * raw text that follows the line the quote opened on, to be parsed again (the state is reset
+   * to the start of that line). Every quote read since the opening one came as an escaped pair
+   * (a lone one would have closed the field), so that text is the field's with each quote
+   * doubled again. Returns `""` when nothing follows, or when the field went over
+   * `maxRecordLength` and was not kept.
+   */
+  #recoverFromUnclosedQuote(): string {
+    const quoteLine = this.#quoteLine;
+    const opened = `the quote opened on line ${quoteLine}, column ${this.#quoteColumn}`;
+    const text = this.#partial;
+    const kept = !this.#dropping;
+    this.#fields = [];
+    this.#partial = "";
+    this.#recordLength = 0;
+    this.#dropping = false;
     this.#state = START_RECORD;
+    const lf = text.indexOf("\n");
+    const cr = text.indexOf("\r");
+    let next = cr !== -1 && (lf === -1 || cr < lf) ? (lf === cr + 1 ? lf + 1 : cr + 1) : lf + 1;
+    if (next === 0) next = text.length; // no line break: the quote opened on the last line
+    if (!kept) {
+      this.#onBadRecord!(
+        this.#recordLine,
+        `unterminated quoted field: ${opened} is never closed, and the rest of the file is ` +
+          `longer than ${describeLength(this.#maxRecordLength)} characters: it was skipped`,
+      );
+      return "";
+    }
+    const rest = text.slice(next);
+    this.#onBadRecord!(
+      this.#recordLine,
+      `unterminated quoted field: ${opened} is never closed` +
+        (rest === "" ? "" : ` (the lines after it are read as records)`),
+    );
+    this.#line = quoteLine + 1;
+    this.#lineStart = 0;
+    this.#base = 0;
+    return rest.replaceAll('"', '""');
   }
 
   /**
    * Counts `n` more characters of the record in progress. Returns whether to keep them: past the
-   * limit the record is dropped (or, with no `onOversize`, the parse fails).
+   * limit the record is dropped (or, with no `onBadRecord`, the parse fails).
    */
   #grow(n: number): boolean {
     if (this.#dropping) return false;
     this.#recordLength += n;
     if (this.#recordLength <= this.#maxRecordLength) return true;
-    const limit = this.#maxRecordLength;
     const message = `the record is longer than ${
-      limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} Mi` : limit
+      describeLength(this.#maxRecordLength)
     } characters (an unterminated quote, or not a CSV file?)`;
     this.#fields = [];
     this.#partial = "";
-    if (!this.#onOversize) throw this.#error(this.#recordLine, message);
+    if (!this.#onBadRecord) throw this.#error(this.#recordLine, message);
     this.#dropping = true;
     return false;
   }
@@ -311,11 +360,10 @@ class CsvParserCore {
     this.#recordLength = 0;
     if (this.#dropping) {
       this.#dropping = false;
-      const limit = this.#maxRecordLength;
-      this.#onOversize!(
+      this.#onBadRecord!(
         this.#recordLine,
         `the record is longer than ${
-          limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} Mi` : limit
+          describeLength(this.#maxRecordLength)
         } characters: it was skipped (an unterminated quote, or not a CSV file?)`,
       );
       return;
@@ -370,6 +418,11 @@ class CsvParserCore {
   #error(line: number, message: string): SyntaxError {
     return new SyntaxError(`Syntax error on line ${line}: ${message}`);
   }
+}
+
+/** A character count as error messages say it: `64 Mi` or `100`. */
+function describeLength(limit: number): string {
+  return limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} Mi` : String(limit);
 }
 
 function checkMaxRecordLength(className: string, value: number | undefined): number {

@@ -160,6 +160,7 @@ interface Columns {
 
 function readHeader(header: CsvRow, name: string, labels: boolean): Columns {
   const at = `${name}:${header.line}`;
+  if (header.error !== undefined) throw new SyntaxError(`${at}: the header: ${header.error}`);
   const allowed = CSV_COLUMNS.join(", ");
   const columns: Columns = {
     width: header.fields.length,
@@ -423,9 +424,11 @@ function withName(error: unknown, name: string): unknown {
  *   exist and stay inside `root` once symlinks are resolved; the draft holds its real path and
  *   size, the bytes are read later), or non-empty raw text.
  *
- * A CSV syntax error (an unterminated quote swallows the rest of the file) errors the stream
- * with a `SyntaxError` such as `data.csv:7: unterminated quoted field`, after the rows before
- * it were emitted. Cancelling the stream closes the file.
+ * The text is read as Python's `csv` module (which Clarifai's SDK uses) reads it: a quote inside
+ * an unquoted field is kept (`a1,Great 12" pizza,food`). A quote that is never closed rejects
+ * the row it opens in (`data.csv:7: unterminated quoted field: the quote opened on line 7,
+ * column 4 is never closed …`), and the lines after the quote's line are read again as rows.
+ * Cancelling the stream closes the file.
  *
  * @param csv The CSV file's path, or a stream of its bytes (UTF-8).
  * @param options The input kind, what the `input` column holds, labels, dataset, root folder,

@@ -349,7 +349,7 @@ Deno.test({
         await health.body?.cancel();
       });
       await t.step(
-        "service: a CSV body with a syntax error ends its job with a summary",
+        "service: a CSV body with an unclosed quote rejects that row and ends with a summary",
         async () => {
           const res = await fetch(`${server.url}/v1/uploads`, {
             method: "POST",
@@ -359,7 +359,14 @@ Deno.test({
           const lines = (await res.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l));
           const last = lines.at(-1);
           assertEquals(last?.type, "done", JSON.stringify(lines));
-          assertStringIncludes(JSON.stringify(last), "unterminated quoted field");
+          const rejected = lines.filter((line) => line.type === "rejected");
+          assertEquals(rejected.length, 1, JSON.stringify(lines));
+          assertStringIncludes(JSON.stringify(rejected[0]), "unterminated quoted field");
+          assertEquals(
+            [last.summary?.uploaded, last.summary?.rejected],
+            [1, 1],
+            JSON.stringify(last),
+          );
         },
       );
       const health = await fetch(`${server.url}/healthz`);

@@ -224,29 +224,44 @@ Deno.test("csvSource errors the stream on a bad header", { permissions: {} }, as
   }
 });
 
-Deno.test("csvSource errors the stream on CSV syntax errors, after earlier rows", {
+Deno.test("csvSource reads stray quotes as Python does and goes on after an unclosed one", {
   permissions: {},
 }, async (t) => {
-  await t.step("unterminated quote", async () => {
-    const seen: DraftOrRejection[] = [];
-    await assertRejects(
-      async () => {
-        for await (const item of csvSource(bytes('input,concepts\nok,a\n"never closed,a\n'))) {
-          seen.push(item);
-        }
+  await t.step("a quote inside an unquoted field is kept", async () => {
+    const items = await fromText('inputid,input,concepts\na1,Great 12" pizza,food\n');
+    assertEquals(items, [{
+      type: "draft",
+      draft: {
+        id: "a1",
+        kind: "text",
+        content: { type: "raw", text: 'Great 12" pizza' },
+        location: "data.csv:2",
+        concepts: ["food"],
       },
-      SyntaxError,
-      "csv:3: unterminated quoted field",
-    );
-    assertEquals(seen.length, 1);
+    }]);
   });
-  await t.step("stray quote", async () => {
+  await t.step("an unclosed quote rejects its row; the lines after it are read", async () => {
+    const items = await fromText('input,concepts\nok,a\n"never closed,a\nnext,b\n');
+    assertEquals(items.map((item) => item.type === "draft" ? item.draft.location : item), [
+      "data.csv:2",
+      rejection(
+        "data.csv:3",
+        "unterminated quoted field: the quote opened on line 3, column 1 is never closed " +
+          "(the lines after it are read as records)",
+      ),
+      "data.csv:4",
+    ]);
+  });
+  await t.step("an unclosed quote in the header stops the run", async () => {
     await assertRejects(
-      () => fromText('input,concepts\nab"c,a\n'),
+      () => fromText('input,"concepts\nok,a\n'),
       SyntaxError,
-      "data.csv:2: unexpected quote in unquoted field at column 3",
+      "data.csv:1: the header: unterminated quoted field: the quote opened on line 1, column 7",
     );
   });
+});
+
+Deno.test("csvSource errors the stream on undecodable text", { permissions: {} }, async (t) => {
   await t.step("invalid UTF-8", async () => {
     const body = ReadableStream.from([encoder.encode("input,concepts\n"), new Uint8Array([0xff])]);
     await assertRejects(
@@ -468,7 +483,7 @@ Deno.test("csvSource closes the file when the header or the syntax is bad", {
     // Large enough that the file is not read to its end (and closed) by read-ahead alone.
     const body = "x,y\n".repeat(500_000);
     await Deno.writeTextFile(`${dir}/bad.csv`, "input,nope\n" + body);
-    await Deno.writeTextFile(`${dir}/broken.csv`, 'input,concepts\n"x,y\n' + body);
+    await Deno.writeTextFile(`${dir}/broken.csv`, 'input,"concepts\n' + body);
     await assertRejects(
       () => Array.fromAsync(csvSource(`${dir}/bad.csv`, { name: "bad.csv" })),
       Error,
@@ -477,7 +492,7 @@ Deno.test("csvSource closes the file when the header or the syntax is bad", {
     await assertRejects(
       () => Array.fromAsync(csvSource(`${dir}/broken.csv`, { name: "broken.csv" })),
       SyntaxError,
-      "broken.csv:2: unterminated quoted field",
+      "broken.csv:1: the header: unterminated quoted field",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
