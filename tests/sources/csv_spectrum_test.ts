@@ -1,5 +1,7 @@
 // The csv-spectrum corpus (a public set of CSV edge cases, each with the records it must give),
 // read at several chunk sizes: bytes are cut anywhere, even inside a UTF-8 character or a CRLF.
+// Test-only package: an npm specifier here, never in the import map.
+// deno-lint-ignore no-import-prefix
 import spectrum from "npm:csv-spectrum@1.0.0";
 import { assert, assertEquals } from "@std/assert";
 import { CsvRowStream } from "../../src/sources/csv_parse_stream.ts";
