@@ -127,9 +127,11 @@ class CsvParserCore {
       }
     }
     const sep = this.#sepCode;
-    // Cached positions of the next quote and CR in this chunk (n when there is none).
+    // Cached positions of the next quote, CR and LF in this chunk (n when there is none), so
+    // that lines ended by lone CRs do not rescan the chunk for each record.
     let nextQuote = -1;
     let nextCr = -1;
+    let nextLf = -1;
     while (i < n) {
       switch (this.#state) {
         case CR_SEEN: {
@@ -155,8 +157,12 @@ class CsvParserCore {
           }
           this.#recordLine = this.#line;
           // Fast path: a whole line in this chunk without quotes or stray CRs.
-          const lf = chunk.indexOf("\n", i);
-          if (lf !== -1) {
+          if (nextLf < i) {
+            nextLf = chunk.indexOf("\n", i);
+            if (nextLf === -1) nextLf = n;
+          }
+          const lf = nextLf;
+          if (lf < n) {
             if (nextQuote < i) {
               nextQuote = chunk.indexOf('"', i);
               if (nextQuote === -1) nextQuote = n;
