@@ -1,8 +1,8 @@
 /**
  * The Clarifai API client: {@linkcode createClarifaiClient} returns a Connect client for the
  * `clarifai.api.V2` service (gRPC over HTTP/2 by default, gRPC-web over `fetch` as an option)
- * with the PAT sent as `authorization: Key …`, a deadline on every call and message limits
- * raised to 1 GiB like the official clients. {@linkcode clarifaiOptionsFromEnv} reads the
+ * with the PAT sent as `authorization: Key …`, a deadline on every call, retries of throttled
+ * and unavailable calls, and message limits raised to 1 GiB like the official clients. {@linkcode clarifaiOptionsFromEnv} reads the
  * environment names the official SDKs use.
  *
  * @module
@@ -27,6 +27,9 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type UserAppIDSet, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import { V2 } from "../gen/clarifai/api/service_pb.ts";
 import { Secret } from "./secret.ts";
+import { retryInterceptor } from "./retry_interceptor.ts";
+import type { RetryPolicy } from "./retry_policy.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Clarifai's API host, for gRPC and REST alike. */
 export const CLARIFAI_API_BASE = "https://api.clarifai.com";
@@ -86,6 +89,14 @@ export interface ClarifaiClientOptions {
   fetch?: typeof globalThis.fetch;
   /** More interceptors, run after the auth header is set. */
   interceptors?: Interceptor[];
+  /**
+   * How every unary call is retried on throttling, `UNAVAILABLE` and the other retryable
+   * outcomes ({@linkcode retryInterceptor}): a policy, or `false` for no retries. Default: 10
+   * attempts with the default delays. Calls made with `callerRetries()` are sent once.
+   */
+  callRetry?: RetryPolicy | false;
+  /** Paces the attempts of retried calls (default: none). */
+  rateLimiter?: RateLimiter;
 }
 
 /**
@@ -101,7 +112,8 @@ export type ClarifaiClient = Client<typeof V2> & {
   readonly transportKind: ClarifaiTransportKind | "custom";
   /**
    * PostInputs with the media bytes sent without copies (gRPC transport only): the same call as
-   * `postInputs`, for the upload stage's large requests.
+   * `postInputs`, for the upload stage's large requests. It is sent once: the upload stage
+   * retries it itself.
    */
   readonly postInputsChunked?: ChunkedPostInputs;
   /** Closes the HTTP/2 connection, if any (calls in flight fail); the client can reconnect. */
@@ -283,9 +295,16 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
     ...(pat === undefined ? [] : [authInterceptor(pat)]),
     ...(options.interceptors ?? []),
   ];
+  const retrying = options.callRetry === false ? interceptors : [
+    ...interceptors,
+    retryInterceptor({
+      ...(options.callRetry ? { policy: options.callRetry } : {}),
+      ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    }),
+  ];
   const settings: ClarifaiTransportSettings = {
     baseUrl: base,
-    interceptors,
+    interceptors: retrying,
     defaultTimeoutMs: timeoutMs,
     readMaxBytes: maxBytes,
     writeMaxBytes: maxBytes,
@@ -300,7 +319,7 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
     transport = createGrpcWebTransport({
       baseUrl: base,
       useBinaryFormat: true,
-      interceptors,
+      interceptors: retrying,
       defaultTimeoutMs: timeoutMs,
       fetch: unavailableOnNetworkError(options.fetch ?? ((input, init) => fetch(input, init))),
     });

@@ -241,6 +241,11 @@ export interface WithRetryOptions<T> {
   rateLimiter?: RateLimiter;
   /** Where a response keeps its status (default: its `status` field). */
   statusOf?: (response: T) => StatusLike | undefined;
+  /**
+   * Return fatal answers and throw fatal errors as they are, instead of turning them into
+   * {@linkcode FatalUploadError} (for callers that read the status themselves).
+   */
+  keepFatal?: boolean;
 }
 
 function defaultStatusOf(response: unknown): StatusLike | undefined {
@@ -296,7 +301,7 @@ export async function withRetry<T>(
       const kind = classifyError(error);
       const retryAfterMs = retryAfterOf(error);
       if (isThrottled(error)) rateLimiter?.onThrottled(retryAfterMs);
-      if (kind === "fatal") throw FatalUploadError.fromError(error);
+      if (kind === "fatal") throw options.keepFatal ? error : FatalUploadError.fromError(error);
       if (
         kind !== "retryable" || attempt >= policy.maxAttempts ||
         (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs)
@@ -312,7 +317,10 @@ export async function withRetry<T>(
     const kind = classifyStatus(status);
     if (status !== undefined && isThrottled(status)) rateLimiter?.onThrottled();
     else rateLimiter?.onSuccess();
-    if (kind === "fatal" && status !== undefined) throw FatalUploadError.fromStatus(status);
+    if (kind === "fatal" && status !== undefined) {
+      if (options.keepFatal) return response;
+      throw FatalUploadError.fromStatus(status);
+    }
     if (kind !== "retryable" || status === undefined || attempt >= policy.maxAttempts) {
       return response;
     }

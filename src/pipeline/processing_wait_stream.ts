@@ -11,6 +11,7 @@ import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { ProgressEvent } from "./progress_event.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
+import { callerRetries } from "../clarifai/retry_interceptor.ts";
 import { abortableSleep, type RateLimiter } from "../clarifai/rate_limiter.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
@@ -130,7 +131,7 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
           for (const [id, job] of jobs) {
             if (job.done) continue;
             const response = await call(() =>
-              options.client.getInputsAddJob({ userAppId, id }, { signal: options.signal })
+              options.client.getInputsAddJob({ userAppId, id }, callerRetries(options.signal))
             );
             if (!response || classifyStatus(response.status) === "retryable") {
               gaveUp = true;
@@ -175,7 +176,7 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
                 ids,
                 perPage: ids.length,
                 page: 1,
-              }, { signal: options.signal })
+              }, callerRetries(options.signal))
             );
             const byId = new Map((response?.inputs ?? []).map((input) => [input.id, input]));
             for (const id of ids) {

@@ -8,7 +8,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Client } from "@connectrpc/connect";
+import type { CallOptions, Client } from "@connectrpc/connect";
 import type { V2 } from "../gen/clarifai/api/service_pb.ts";
 import type { Annotation, UserAppIDSet } from "../gen/clarifai/api/resources_pb.ts";
 import { InputIDConflictResolution, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
@@ -28,6 +28,7 @@ import {
 import { FatalUploadError } from "../clarifai/errors.ts";
 import type { ChunkedPostInputs } from "../clarifai/chunked_post_inputs.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
+import { callerRetries } from "../clarifai/retry_interceptor.ts";
 import type { RateLimiter } from "../clarifai/rate_limiter.ts";
 
 /** The most annotations one PostAnnotations request carries. */
@@ -265,7 +266,7 @@ class BatchUploader {
    */
   async #call<T extends { status?: Status }>(
     what: string,
-    fn: (signal?: AbortSignal) => Promise<T>,
+    fn: (options: CallOptions) => Promise<T>,
   ): Promise<{ response: T; attempts: number; unanswered: boolean }> {
     let attempts = 0;
     let unanswered = false;
@@ -273,7 +274,8 @@ class BatchUploader {
       const response = await withRetry(
         () => {
           attempts++;
-          return fn(this.#signal);
+          // Retried here: the client's own retries leave it alone.
+          return fn(callerRetries(this.#signal));
         },
         this.#retry,
         {
@@ -340,7 +342,7 @@ class BatchUploader {
     for (let round = 0; pending.length > 0; round++) {
       let result;
       try {
-        result = await this.#call("PostInputs", (signal) => {
+        result = await this.#call("PostInputs", (callOptions) => {
           // A fresh job ID per attempt: an attempt cut off after the server committed it
           // has already used its ID.
           const jobId = `${this.#runId}-${batchNo}-${attempts + 1}`;
@@ -355,8 +357,8 @@ class BatchUploader {
           const inputs = pending.map((l) => l.input);
           // Over gRPC, the media bytes go out without being copied into one message first.
           return this.#postInputsChunked
-            ? this.#postInputsChunked(fields, inputs, { signal })
-            : this.#client.postInputs({ ...fields, inputs }, { signal });
+            ? this.#postInputsChunked(fields, inputs, callOptions)
+            : this.#client.postInputs({ ...fields, inputs }, callOptions);
         });
       } catch (err) {
         if (!(err instanceof RetriesExhausted)) throw err;
@@ -476,10 +478,10 @@ class BatchUploader {
     const { response } = await this.#confirm(() =>
       this.#call<{ status?: Status; ids: string[] }>(
         what === "inputs" ? "ListInputs" : "ListAnnotations",
-        async (signal) => {
+        async (callOptions) => {
           const r = what === "inputs"
-            ? await this.#client.listInputs(query, { signal })
-            : await this.#client.listAnnotations(query, { signal });
+            ? await this.#client.listInputs(query, callOptions)
+            : await this.#client.listAnnotations(query, callOptions);
           const listed = "inputs" in r ? r.inputs : r.annotations;
           return { status: r.status, ids: listed.map((item) => item.id) };
         },
@@ -527,11 +529,11 @@ class BatchUploader {
         try {
           ({ response } = await this.#call(
             "PostAnnotations",
-            (signal) =>
+            (callOptions) =>
               this.#client.postAnnotations({
                 userAppId: this.#userAppId,
                 annotations: pending.map((a) => a.annotation),
-              }, { signal }),
+              }, callOptions),
           ));
         } catch (err) {
           if (!(err instanceof RetriesExhausted)) throw err;

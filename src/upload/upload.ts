@@ -70,6 +70,11 @@ export async function ensureDataset(
   const madeKind = classifyStatus(made.status);
   if (madeKind === "fatal") throw FatalUploadError.fromStatus(made.status!);
   if (madeKind !== "success") {
+    // An attempt whose answer was lost may have made it: the retry then hears "already exists".
+    const again = await client.getDataset({ userAppId, datasetId });
+    if (classifyStatus(again.status) === "success" && again.dataset?.id === datasetId) {
+      return "created";
+    }
     throw new FatalUploadError(
       `Could not create dataset "${datasetId}": ${statusCodeName(made.status?.code ?? 0)} ${
         made.status?.description ?? ""

@@ -193,6 +193,7 @@ Deno.test("gRPC: HTTP 429 with Retry-After is retried after the hinted wait", NE
     pat: PAT,
     userId: "me",
     appId: "photos",
+    callRetry: false, // retried below, by withRetry
   });
   try {
     const { policy, waits } = noSleep();
@@ -247,6 +248,7 @@ Deno.test("gRPC-web: HTTP 429 with Retry-After is retried", NET, async () => {
     pat: PAT,
     userId: "me",
     appId: "photos",
+    callRetry: false, // retried below, by withRetry
   });
   try {
     const { policy, waits } = noSleep();
