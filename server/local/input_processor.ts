@@ -1,8 +1,10 @@
 /**
  * The local API's background processing: inputs are stored `INPUT_PENDING` and a timer moves
  * them to `INPUT_SUCCESS` or `INPUT_FAILED`, sniffing content bytes by their magic numbers (an
- * image that is not an image fails) and applying the `fail-input` fault. URL inputs are not
- * fetched (there is no network) and succeed.
+ * image that is not an image fails) and applying the `fail-input` fault. URL inputs succeed
+ * unfetched (these machines have no network), unless `fetchUrls` is on: then each URL is fetched
+ * as Clarifai would (see `checkUrlContent`) and an input whose URL cannot be fetched, or is not
+ * the kind it claims, ends `INPUT_FAILED` with the reason.
  *
  * @module
  */
@@ -10,7 +12,10 @@ import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts"
 import type { FaultInjector } from "./faults.ts";
 import { localStatus } from "./local_status.ts";
 import { type ContentKind, contentMismatchReason } from "./sniff_content.ts";
-import type { LocalStore } from "./store.ts";
+import type { LocalStore, PendingInput } from "./store.ts";
+import { fromBinary } from "@bufbuild/protobuf";
+import { DataSchema } from "../../src/gen/clarifai/api/resources_pb.ts";
+import { checkUrlContent, type UrlContentOutcome } from "./fetch_url_content.ts";
 
 /** Options of {@linkcode InputProcessor}. */
 export interface InputProcessorOptions {
@@ -18,6 +23,26 @@ export interface InputProcessorOptions {
   delayMs?: number;
   /** Inputs processed per transaction (default 512). */
   batchSize?: number;
+  /** Fetch URL inputs as Clarifai does, and fail those that cannot be fetched (default off). */
+  fetchUrls?: boolean;
+  /** The `fetch` used for URL inputs (default the global one). */
+  fetch?: typeof fetch;
+}
+
+/** URL inputs fetched at once. */
+const FETCHES_AT_ONCE = 8;
+
+/** The URL of a stored input's content, when it was given by URL. */
+function urlOf(kind: string, data: Uint8Array): string | undefined {
+  const parsed = fromBinary(DataSchema, data);
+  const url = kind === "image"
+    ? parsed.image?.url
+    : kind === "video"
+    ? parsed.video?.url
+    : kind === "audio"
+    ? parsed.audio?.url
+    : parsed.text?.url;
+  return url ? url : undefined;
 }
 
 /**
@@ -52,6 +77,10 @@ export class InputProcessor {
   #delayMs: number;
   #batchSize: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #fetchUrls: boolean;
+  #fetch?: typeof fetch;
+  /** A run is fetching URLs (the run is asynchronous then). */
+  #running = false;
   #closed = false;
   #waiters: (() => void)[] = [];
 
@@ -78,11 +107,13 @@ export class InputProcessor {
     this.#faults = faults;
     this.#delayMs = delayMs;
     this.#batchSize = batchSize;
+    this.#fetchUrls = options.fetchUrls ?? false;
+    this.#fetch = options.fetch;
   }
 
   /** Schedules a run (if none is scheduled) after the configured delay. */
   kick(): void {
-    if (this.#closed || this.#timer !== undefined) return;
+    if (this.#closed || this.#timer !== undefined || this.#running) return;
     this.#timer = setTimeout(() => this.#run(), this.#delayMs);
   }
 
@@ -92,7 +123,9 @@ export class InputProcessor {
    * @returns A promise.
    */
   idle(): Promise<void> {
-    if (this.#timer === undefined && this.#store.inputs.pending(1).length === 0) {
+    if (
+      this.#timer === undefined && !this.#running && this.#store.inputs.pending(1).length === 0
+    ) {
       return Promise.resolve();
     }
     this.kick();
@@ -111,6 +144,36 @@ export class InputProcessor {
     this.#timer = undefined;
     if (this.#closed) return;
     const batch = this.#store.inputs.pending(this.#batchSize);
+    if (!this.#fetchUrls) return this.#settle(batch, new Map());
+    this.#running = true;
+    this.#fetchAll(batch).then((fetched) => {
+      this.#running = false;
+      if (!this.#closed) this.#settle(batch, fetched);
+    });
+  }
+
+  /** Fetches the URL inputs of a batch, a few at a time. */
+  async #fetchAll(batch: PendingInput[]): Promise<Map<number, UrlContentOutcome>> {
+    const outcomes = new Map<number, UrlContentOutcome>();
+    const todo: { seq: number; url: string; kind: ContentKind }[] = [];
+    for (const input of batch) {
+      if (input.contentHash !== null) continue;
+      const row = this.#store.inputs.get(input.app, input.id);
+      const url = row === undefined ? undefined : urlOf(input.kind, row.data);
+      if (url !== undefined) todo.push({ seq: input.seq, url, kind: input.kind as ContentKind });
+    }
+    const next = async () => {
+      for (let item = todo.shift(); item !== undefined; item = todo.shift()) {
+        if (this.#closed) return;
+        outcomes.set(item.seq, await checkUrlContent(item.url, item.kind, { fetch: this.#fetch }));
+      }
+    };
+    await Promise.all(Array.from({ length: FETCHES_AT_ONCE }, next));
+    return outcomes;
+  }
+
+  /** Gives each input of a batch its outcome, in one transaction. */
+  #settle(batch: PendingInput[], fetched: Map<number, UrlContentOutcome>): void {
     if (batch.length > 0) {
       const now = Date.now();
       const ok = localStatus(StatusCode.INPUT_SUCCESS);
@@ -122,6 +185,8 @@ export class InputProcessor {
             const head = this.#store.blobs.head(input.contentHash, 16) ?? new Uint8Array();
             reason = contentMismatchReason(input.kind as ContentKind, head);
           }
+          const outcome = fetched.get(input.seq);
+          if (outcome !== undefined && !outcome.ok) reason = outcome.details;
           if (reason === undefined && this.#faults.takeFailInput()) {
             reason = "processing failed (fail-input fault)";
           }

@@ -35,6 +35,12 @@ export interface LocalApiOptions {
   faults?: FaultOptions | string;
   /** Milliseconds between storing inputs and processing them (default 0). */
   processingDelayMs?: number;
+  /**
+   * Fetch URL inputs as Clarifai does while processing them (default off: these machines have no
+   * network, and URL inputs succeed unfetched): one that cannot be fetched, or is not the kind
+   * it claims, ends `INPUT_FAILED` with the reason.
+   */
+  fetchUrls?: boolean;
   /** The largest request in bytes (default 128 MiB). */
   maxRequestBytes?: number;
 }
@@ -140,7 +146,10 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     typeof options.faults === "string" ? parseFaults(options.faults) : options.faults ?? {},
   );
   const store = new LocalStore(dataDir);
-  const processor = new InputProcessor(store, faults, { delayMs: processingDelayMs });
+  const processor = new InputProcessor(store, faults, {
+    delayMs: processingDelayMs,
+    fetchUrls: options.fetchUrls ?? false,
+  });
   let baseUrl = "";
   const service = new LocalV2Service({
     store,

@@ -27,6 +27,9 @@ Options:
                              drop-after-commit=0.05,latency-ms=20,fail-input=0.01,rps=15,
                              retry-after=1,seed=7
   --processing-delay-ms <n>  delay before stored inputs are processed (default 0)
+  --fetch-urls               fetch URL inputs as Clarifai does: one that cannot be fetched, or
+                             is not the kind it claims, ends INPUT_FAILED (default off: URL
+                             inputs succeed unfetched)
   --user <id> --app <id>     the user and app IDs to suggest in the printed variables (local)
   -h, --help                 show this help
 `;
@@ -45,6 +48,8 @@ export interface LocalCommandOptions {
   faults: string;
   /** Processing delay in milliseconds. */
   processingDelayMs: number;
+  /** Whether URL inputs are fetched. */
+  fetchUrls: boolean;
   /** User ID to suggest. */
   userId: string;
   /** App ID to suggest. */
@@ -82,6 +87,7 @@ export function parseLocalArgs(args: string[]): LocalCommandOptions {
       key: { type: "string", default: DEFAULT_KEY },
       faults: { type: "string", default: "" },
       "processing-delay-ms": { type: "string", default: "0" },
+      "fetch-urls": { type: "boolean", default: false },
       user: { type: "string", default: "local" },
       app: { type: "string", default: "local" },
       help: { type: "boolean", short: "h", default: false },
@@ -105,6 +111,7 @@ export function parseLocalArgs(args: string[]): LocalCommandOptions {
     key: values.key,
     faults: values.faults,
     processingDelayMs: delay,
+    fetchUrls: values["fetch-urls"],
     userId: values.user,
     appId: values.app,
     help: values.help,
@@ -209,6 +216,7 @@ export async function runLocalCommand(
       key: parsed.key,
       faults: parsed.faults,
       processingDelayMs: parsed.processingDelayMs,
+      fetchUrls: parsed.fetchUrls,
     });
   } catch (error) {
     printError(`upflow local: cannot start: ${(error as Error).message}`);
@@ -216,6 +224,7 @@ export async function runLocalCommand(
   }
   print(describeLocalApi(api, parsed.userId, parsed.appId));
   if (parsed.faults) print(`Injecting faults: ${parsed.faults}`);
+  if (parsed.fetchUrls) print("Fetching URL inputs (--fetch-urls)");
   if (parsed.dataDir !== ":memory:") print(`Data folder: ${parsed.dataDir}`);
 
   const stopped = Promise.withResolvers<void>();
