@@ -71,6 +71,7 @@ export * from "./src/upload/target.ts";
 export * from "./src/upload/upload.ts";
 export * from "./src/upload/upload_formats.ts";
 export * from "./src/upload/add_inputs_to_dataset.ts";
+export * from "./src/upload/upload_options.ts";
 
 // The local Clarifai-compatible API
 export { type LocalApi, type LocalApiOptions, startLocalApi } from "./server/local/local_api.ts";

@@ -4,9 +4,9 @@
  *
  * Run: `deno bench -A bench/csv_parse_bench.ts`
  */
-import { parse as parseSync } from "csv-parse/sync";
-import { parse as parseNodeStream } from "csv-parse";
-import Papa from "papaparse";
+import { parse as parseSync } from "npm:csv-parse@7.0.3/sync";
+import { parse as parseNodeStream } from "npm:csv-parse@7.0.3";
+import Papa from "npm:papaparse@5.7.1";
 import { CsvParseStream, CsvRowStream } from "../src/sources/csv_parse_stream.ts";
 
 /** A seeded PRNG (mulberry32), so every run parses the same text. */

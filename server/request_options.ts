@@ -1,13 +1,18 @@
 /**
  * {@linkcode uploadRequestOptions}: an upload request's options (query parameters or JSON
- * fields, snake_case) turned into the engine's options, with the CLI's rules and ranges.
+ * fields, snake_case) mapped onto the core's upload options schema, problems worded in the
+ * parameters' names.
  *
  * @module
  */
 import type { InputKind } from "../src/inputs/input_draft.ts";
-import { parseInputKind } from "../src/inputs/validate.ts";
-import { uploadOptionsFrom } from "../src/cli/upload_command.ts";
 import type { UploadOptions } from "../src/upload/upload.ts";
+import {
+  describeOptionProblem,
+  parseUploadOptions,
+  type RawUploadOptions,
+  type UploadOptionName,
+} from "../src/upload/upload_options.ts";
 import { ApiError } from "./api_error.ts";
 
 /** Which request an option set belongs to (each takes its own options besides the common). */
@@ -37,6 +42,30 @@ export interface UploadRequestOptions {
   appId?: string;
 }
 
+/** The upload option each parameter sets: the service's words for the options schema's names. */
+const PARAMETERS: Readonly<Record<string, UploadOptionName>> = {
+  dataset: "datasetId",
+  create_dataset: "createDataset",
+  batch_size: "batchSize",
+  max_batch_mb: "maxBatchMegabytes",
+  concurrency: "concurrency",
+  rps: "rps",
+  retries: "retries",
+  dry_run: "dryRun",
+  wait: "wait",
+  user_id: "userId",
+  app_id: "appId",
+  input_type: "inputType",
+  csv_type: "csvType",
+  labels: "labels",
+  recursive: "recursive",
+  id_from: "idFrom",
+  new_ids_for_duplicates: "newIdsForDuplicates",
+  existing: "existing",
+  no_digest: "noDigest",
+  shard: "shard",
+};
+
 const COMMON = [
   "dataset",
   "create_dataset",
@@ -61,37 +90,14 @@ const BY_KIND: Record<UploadRequestKind, string[]> = {
   retry: [...COMMON, "new_ids_for_duplicates"],
 };
 
-const BOOLEANS = new Set([
-  "create_dataset",
-  "dry_run",
-  "wait",
-  "labels",
-  "recursive",
-  "new_ids_for_duplicates",
-  "no_digest",
-]);
-
 function bad(message: string): ApiError {
   return new ApiError(400, "bad_request", message);
 }
 
-function asBoolean(name: string, value: unknown): boolean {
-  if (typeof value === "boolean") return value;
-  if (value === "" || value === "true" || value === "1" || value === "yes") return true;
-  if (value === "false" || value === "0" || value === "no") return false;
-  throw bad(`${name} must be true or false: got ${JSON.stringify(value)}`);
-}
-
-function asString(name: string, value: unknown): string {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  throw bad(`${name} must be a string or number: got ${JSON.stringify(value)}`);
-}
-
 /**
- * Checks an upload request's options. Unknown names are refused (a typo must not be ignored),
- * as are the engine options that belong to the server (journal path, API base, transport,
- * local data folder). Numeric ranges are the CLI's.
+ * Checks an upload request's options against the upload options schema. Unknown names are
+ * refused (a typo must not be ignored), as are the engine options that belong to the server
+ * (journal path, API base, transport, local data folder). Problems name the parameters.
  *
  * @param params The options: query parameters (strings) or JSON fields, snake_case.
  * @param kind Which request they come with.
@@ -109,6 +115,7 @@ function asString(name: string, value: unknown): string {
  * assertEquals(options.inputType, "text");
  * assertEquals(options.csvType, "raw");
  * assertThrows(() => uploadRequestOptions({ journal: "/etc/x" }, "csv"));
+ * assertThrows(() => uploadRequestOptions({ batch_size: "0" }, "csv"), Error, "batch_size must be");
  * ```
  */
 export function uploadRequestOptions(
@@ -116,85 +123,55 @@ export function uploadRequestOptions(
   kind: UploadRequestKind,
 ): UploadRequestOptions {
   const allowed = BY_KIND[kind];
-  const values: Record<string, unknown> = {};
+  const raw: RawUploadOptions = {};
+  const parameterOf = new Map<UploadOptionName, string>();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined || value === null) continue;
     if (!allowed.includes(name)) {
       throw bad(`Unknown option "${name}" for this upload: allowed are ${allowed.join(", ")}`);
     }
-    values[name] = BOOLEANS.has(name) ? asBoolean(name, value) : asString(name, value);
+    // A folder's input_type names several kinds; a CSV's names the one kind of every row.
+    const option = kind === "folder" && name === "input_type" ? "inputTypes" : PARAMETERS[name];
+    parameterOf.set(option, name);
+    raw[option] = value as string | number | boolean;
   }
-  let upload: UploadOptions;
-  try {
-    upload = uploadOptionsFrom({
-      dataset: values.dataset as string | undefined,
-      "create-dataset": values.create_dataset as boolean | undefined,
-      "batch-size": values.batch_size as string | undefined,
-      "max-batch-mb": values.max_batch_mb as string | undefined,
-      concurrency: values.concurrency as string | undefined,
-      rps: values.rps as string | undefined,
-      retries: values.retries as string | undefined,
-      "dry-run": values.dry_run as boolean | undefined,
-      wait: values.wait as boolean | undefined,
-      existing: values.existing as string | undefined,
-      "no-digest": values.no_digest as boolean | undefined,
-      shard: values.shard as string | undefined,
-    });
-  } catch (err) {
-    throw bad(
-      (err as Error).message.replace(
-        /--([a-z-]+)/g,
-        (_, flag: string) => flag.replaceAll("-", "_"),
-      ),
-    );
-  }
-  for (const key of Object.keys(upload) as (keyof UploadOptions)[]) {
-    if (upload[key] === undefined) delete upload[key];
-  }
+  if (kind === "csv") raw.inputType ??= "text";
+  const parsed = parseUploadOptions(
+    raw,
+    (problem) =>
+      bad(describeOptionProblem(problem, (name) => parameterOf.get(name) ?? PARAMETER_OF[name])),
+  );
+  const {
+    inputType,
+    inputTypes,
+    csvType,
+    labels,
+    recursive,
+    idFrom,
+    newIdsForDuplicates,
+    userId,
+    appId,
+    ...upload
+  } = parsed;
   const result: UploadRequestOptions = { upload };
-  const userId = values.user_id as string | undefined;
-  const appId = values.app_id as string | undefined;
   if (userId !== undefined) result.userId = userId;
   if (appId !== undefined) result.appId = appId;
   if (kind === "csv") {
-    try {
-      result.inputType = parseInputKind((values.input_type as string | undefined) ?? "text");
-    } catch (err) {
-      throw bad((err as Error).message);
-    }
-    const csvType = (values.csv_type as string | undefined) ??
-      (result.inputType === "text" ? "raw" : "url");
-    if (csvType !== "url" && csvType !== "file_path" && csvType !== "raw") {
-      throw bad(`csv_type must be url, file_path or raw: got "${csvType}"`);
-    }
-    if (csvType === "raw" && result.inputType !== "text") {
-      throw bad("csv_type raw works only with input_type text");
-    }
+    result.inputType = inputType;
     result.csvType = csvType;
-    result.labels = (values.labels as boolean | undefined) ?? true;
+    result.labels = labels ?? true;
   }
   if (kind === "folder") {
-    if (values.input_type !== undefined) {
-      try {
-        result.kinds = (values.input_type as string).split(",").map((k) =>
-          parseInputKind(k.trim())
-        );
-      } catch (err) {
-        throw bad((err as Error).message);
-      }
-    }
-    result.labels = (values.labels as boolean | undefined) ?? false;
-    result.recursive = (values.recursive as boolean | undefined) ?? false;
+    if (inputTypes !== undefined) result.kinds = inputTypes;
+    result.labels = labels ?? false;
+    result.recursive = recursive ?? false;
   }
-  if (kind === "folder" || kind === "multipart") {
-    const idFrom = values.id_from as string | undefined;
-    if (idFrom !== undefined && idFrom !== "stem" && idFrom !== "path") {
-      throw bad(`id_from must be stem or path: got "${idFrom}"`);
-    }
-    if (idFrom !== undefined) result.idFrom = idFrom;
-  }
-  if (kind === "retry") {
-    result.newIdsForDuplicates = (values.new_ids_for_duplicates as boolean | undefined) ?? false;
-  }
+  if ((kind === "folder" || kind === "multipart") && idFrom !== undefined) result.idFrom = idFrom;
+  if (kind === "retry") result.newIdsForDuplicates = newIdsForDuplicates ?? false;
   return result;
 }
+
+/** The parameter of each option the schema may name in a problem. */
+const PARAMETER_OF = Object.fromEntries(
+  Object.entries(PARAMETERS).map(([parameter, name]) => [name, parameter]),
+) as Record<UploadOptionName, string>;

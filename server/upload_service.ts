@@ -10,6 +10,7 @@ import { Secret } from "../src/clarifai/secret.ts";
 import type { ClarifaiClient } from "../src/clarifai/client.ts";
 import type { ProgressEvent } from "../src/pipeline/progress_event.ts";
 import { openTarget, type Target, type TargetOptions } from "../src/upload/target.ts";
+import { localTarget } from "./local_target.ts";
 import { ApiError } from "./api_error.ts";
 import { type Job, Jobs } from "./jobs.ts";
 import { Metrics } from "./metrics.ts";
@@ -30,13 +31,21 @@ export interface UploadServiceOptions {
   maxFieldBytes?: number;
   /**
    * The target, like the CLI's flags (`base`, `userId`, `appId`, `transport`, `localDataDir`,
-   * `env`). A request's `x-clarifai-pat` header overrides the PAT for its job.
+   * `env`). A request's `x-clarifai-pat` header overrides the PAT for its job. With no PAT and
+   * no base, jobs go to the embedded local API (data in `localDataDir`, default `.upflow/local`)
+   * unless `local` says otherwise.
    */
-  target?: TargetOptions;
+  target?: ServiceTargetOptions;
   /** Where log lines go (default standard error). Lines never hold a credential. */
   log?: (line: string) => void;
   /** Milliseconds a cancelled run gets to end by itself (default 10 s). */
   cancelGraceMs?: number;
+}
+
+/** The service's target: {@linkcode TargetOptions} and the embedded local API's data folder. */
+export interface ServiceTargetOptions extends TargetOptions {
+  /** The embedded local API's data folder (default `.upflow/local`). */
+  localDataDir?: string;
 }
 
 /** A target opened for one job: its client, for people, and how to let it go. */
@@ -123,7 +132,8 @@ export class UploadService {
       cancelGraceMs: options.cancelGraceMs,
     });
     this.log = options.log ?? ((line) => console.error(line));
-    this.#target = { ...options.target };
+    const { localDataDir, ...target } = options.target ?? {};
+    this.#target = { ...target, local: target.local ?? localTarget({ dataDir: localDataDir }) };
   }
 
   /**

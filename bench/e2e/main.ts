@@ -41,6 +41,8 @@ const LOCAL_API = join(ROOT, "server/local/main.ts");
 const DISCARD = join(ROOT, "bench/e2e/discard_server.ts");
 const CLI = join(ROOT, "src/cli/main.ts");
 const SDK = join(ROOT, "bench/e2e/sdk_runner.ts");
+/** Tests and benchmarks pin their own packages in dev.lock, apart from what upflow runs on. */
+const DEV_LOCK = join(ROOT, "dev.lock");
 const LIMIT = join(ROOT, "bench/e2e/limit_client.ts");
 const KEY = "bench-key";
 const DENO = Deno.execPath();
@@ -268,7 +270,19 @@ async function runSdk(tmp: string, dataset: Dataset, plan: Plan): Promise<Row> {
     })();
     const result = await runMeasured(
       DENO,
-      ["run", "-A", SDK, mode, dataset.path, "--base", api.base, "--batch-size", String(batch)],
+      [
+        "run",
+        "-A",
+        "--lock",
+        DEV_LOCK,
+        SDK,
+        mode,
+        dataset.path,
+        "--base",
+        api.base,
+        "--batch-size",
+        String(batch),
+      ],
       { env: ENV, cwd: ROOT, timeoutS },
     );
     polling = false;

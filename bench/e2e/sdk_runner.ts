@@ -22,7 +22,7 @@
  */
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { App, Dataset, Input } from "clarifai-nodejs";
+import { App, Dataset, Input } from "npm:clarifai-nodejs@0.4.0";
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({

@@ -6,7 +6,8 @@
  */
 import { classifyStatus, statusCodeName } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
-import { openTarget } from "../upload/target.ts";
+import { openTarget, type TargetOptions } from "../upload/target.ts";
+import { localTarget } from "../../server/local_target.ts";
 import { addInputsToDataset } from "../upload/add_inputs_to_dataset.ts";
 import { loadCredentials } from "./clarifai_config.ts";
 import { ExitCode, parseCommandArgs, UsageError } from "./upload_command.ts";
@@ -45,7 +46,9 @@ how many inputs the dataset holds.
   --base, --user, --app, --transport, --local-data, --context   the target, as for uploads
   --json                 print the result as JSON`;
 
-async function targetOptions(values: Record<string, string | boolean | undefined>) {
+async function targetOptions(
+  values: Record<string, string | boolean | undefined>,
+): Promise<TargetOptions> {
   const transport = values.transport as string | undefined;
   if (transport !== undefined && transport !== "grpc" && transport !== "grpc-web") {
     throw new UsageError(`--transport must be grpc or grpc-web: got "${transport}"`);
@@ -55,7 +58,7 @@ async function targetOptions(values: Record<string, string | boolean | undefined
     userId: values.user as string | undefined,
     appId: values.app as string | undefined,
     transport: transport as "grpc" | "grpc-web" | undefined,
-    localDataDir: values["local-data"] as string | undefined,
+    local: localTarget({ dataDir: values["local-data"] as string | undefined }),
     env: (await loadCredentials(
       {
         base: values.base as string | undefined,

@@ -4,15 +4,19 @@
  *
  * @module
  */
-import { parseShard, type Shard } from "../inputs/shard.ts";
-import { EXISTING_POLICIES, type ExistingPolicy } from "../pipeline/presence_stream.ts";
 import { resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { readJournal } from "../journal/journal.ts";
 import { retryDrafts } from "../journal/retry_drafts.ts";
-import { parseInputKind } from "../inputs/validate.ts";
 import { uploadCsv, uploadFolder, uploadInputs, type UploadOptions } from "../upload/upload.ts";
-import { RetryPolicy } from "../clarifai/retry_policy.ts";
+import {
+  describeOptionProblem,
+  type ParsedUploadOptions,
+  parseUploadOptions,
+  type RawUploadOptions,
+  type UploadOptionName,
+} from "../upload/upload_options.ts";
+import { localTarget } from "../../server/local_target.ts";
 import { PathFilter } from "../sources/path_filter.ts";
 import { UsageError } from "./usage_error.ts";
 import { ExitCode } from "./exit_code.ts";
@@ -99,62 +103,64 @@ type UploadValues = {
     : string;
 };
 
-function integer(name: string, value: string | undefined, min: number, max: number) {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}: got "${value}"`);
-  }
-  return n;
-}
-
-function shardOption(value: string | undefined): Shard | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseShard(value);
-  } catch (err) {
-    throw new UsageError(`--shard: ${(err as Error).message}`);
-  }
-}
-
-function existingOption(value: string | undefined): ExistingPolicy | undefined {
-  if (value === undefined) return undefined;
-  if (!(EXISTING_POLICIES as readonly string[]).includes(value)) {
-    throw new UsageError(`--existing must be skip, fail or new-id: got "${value}"`);
-  }
-  return value as ExistingPolicy;
-}
+/** The upload option each flag sets: the CLI's words for the names of the options schema. */
+export const FLAG_OPTIONS: Readonly<Record<string, UploadOptionName>> = {
+  dataset: "datasetId",
+  "create-dataset": "createDataset",
+  "batch-size": "batchSize",
+  "max-batch-mb": "maxBatchMegabytes",
+  concurrency: "concurrency",
+  rps: "rps",
+  retries: "retries",
+  "dry-run": "dryRun",
+  wait: "wait",
+  journal: "journal",
+  base: "base",
+  user: "userId",
+  app: "appId",
+  transport: "transport",
+  shard: "shard",
+  existing: "existing",
+  "no-digest": "noDigest",
+  recursive: "recursive",
+  labels: "labels",
+  "id-from": "idFrom",
+  "input-type": "inputTypes",
+  "csv-type": "csvType",
+  "new-ids-for-duplicates": "newIdsForDuplicates",
+};
 
 /**
- * Turns parsed upload flags into {@linkcode UploadOptions}.
+ * Turns parsed flags into upload options through the options schema
+ * ({@linkcode parseUploadOptions}), with the embedded local API (`--local-data`) as the target
+ * when no PAT is set. Problems are worded with the flags' names.
  *
- * @param values The parsed flags.
+ * @param values The parsed flags (flags the schema does not know are left alone).
+ * @param flags Which option each flag sets (default {@linkcode FLAG_OPTIONS}; a command may map
+ * a flag its own way, as `csv` maps `--input-type` to the one `inputType`).
  * @returns The options.
- * @throws {UsageError} When a value is out of range.
+ * @throws {UsageError} When a value breaks its option's rule, or flags make no sense together.
  *
  * @example Usage
  * ```ts
  * import { uploadOptionsFrom } from "./upload_command.ts";
- * import { assertEquals } from "@std/assert";
+ * import { assertEquals, assertThrows } from "@std/assert";
  *
- * const options = uploadOptionsFrom({ "batch-size": "64", "dry-run": true });
+ * const options = uploadOptionsFrom({ "batch-size": "64", "dry-run": true, shard: "1/4" });
  * assertEquals(options.batchSize, 64);
  * assertEquals(options.dryRun, true);
+ * assertEquals(options.shard, { index: 1, count: 4 });
+ * assertThrows(
+ *   () => uploadOptionsFrom({ "batch-size": "0" }),
+ *   Error,
+ *   '--batch-size must be an integer from 1 to 128: got "0"',
+ * );
  * ```
  */
-export function uploadOptionsFrom(values: UploadValues): UploadOptions {
-  const transport = values.transport;
-  if (transport !== undefined && transport !== "grpc" && transport !== "grpc-web") {
-    throw new UsageError(`--transport must be grpc or grpc-web: got "${transport}"`);
-  }
-  const maxBatchMb = values["max-batch-mb"] === undefined
-    ? undefined
-    : Number(values["max-batch-mb"]);
-  if (maxBatchMb !== undefined && !(maxBatchMb > 0 && maxBatchMb < 128)) {
-    throw new UsageError(
-      `--max-batch-mb must be a number above 0 and under 128: got "${values["max-batch-mb"]}"`,
-    );
-  }
+export function uploadOptionsFrom(
+  values: UploadValues & Record<string, string | boolean | string[] | undefined>,
+  flags: Readonly<Record<string, UploadOptionName>> = FLAG_OPTIONS,
+): ParsedUploadOptions {
   if (values["create-dataset"] && values.dataset === undefined) {
     throw new UsageError("--create-dataset needs --dataset ID: which dataset should it create?");
   }
@@ -163,27 +169,20 @@ export function uploadOptionsFrom(values: UploadValues): UploadOptions {
       "--wait makes no sense with --dry-run: nothing is sent, so nothing to wait for",
     );
   }
-  const retries = integer("retries", values.retries, 1, 100);
-  return {
-    datasetId: values.dataset,
-    createDataset: values["create-dataset"],
-    batchSize: integer("batch-size", values["batch-size"], 1, 128),
-    maxBatchBytes: maxBatchMb === undefined ? undefined : Math.floor(maxBatchMb * 1024 * 1024),
-    concurrency: integer("concurrency", values.concurrency, 1, 64),
-    rps: integer("rps", values.rps, 0, 100_000),
-    retry: retries === undefined ? undefined : new RetryPolicy({ maxAttempts: retries }),
-    dryRun: values["dry-run"],
-    wait: values.wait,
-    journal: values.journal,
-    base: values.base,
-    userId: values.user,
-    appId: values.app,
-    transport,
-    localDataDir: values["local-data"],
-    shard: shardOption(values.shard),
-    existing: existingOption(values.existing),
-    ...(values["no-digest"] ? { digest: false } : {}),
-  };
+  const raw: RawUploadOptions = {};
+  const flagOf = new Map<UploadOptionName, string>();
+  for (const [flag, name] of Object.entries(flags)) {
+    flagOf.set(name, flag);
+    const value = values[flag];
+    if (typeof value === "string" || typeof value === "boolean") raw[name] = value;
+  }
+  const options = parseUploadOptions(
+    raw,
+    (problem) =>
+      new UsageError(describeOptionProblem(problem, (name) => `--${flagOf.get(name) ?? name}`)),
+  );
+  options.local = localTarget({ dataDir: values["local-data"] as string | undefined });
+  return options;
 }
 
 /**
@@ -317,16 +316,6 @@ export async function folderCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("folder takes one PATH");
   const [path] = positionals;
-  const idFrom = values["id-from"];
-  if (idFrom !== undefined && idFrom !== "stem" && idFrom !== "path") {
-    throw new UsageError(`--id-from must be stem or path: got "${idFrom}"`);
-  }
-  let inputTypes;
-  try {
-    inputTypes = values["input-type"]?.split(",").map((k) => parseInputKind(k.trim()));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
   for (const pattern of [...values.include ?? [], ...values.exclude ?? []]) {
     try {
       new PathFilter({ include: [pattern] });
@@ -350,10 +339,10 @@ export async function folderCommand(args: string[]): Promise<number> {
           s3: s3.client,
           via: s3.via,
           urlExpiresSeconds: s3.urlExpiresSeconds,
-          recursive: values.recursive,
-          labels: values.labels,
-          inputTypes,
-          idFrom,
+          recursive: options.recursive,
+          labels: options.labels,
+          inputTypes: options.inputTypes,
+          idFrom: options.idFrom,
           include: values.include,
           exclude: values.exclude,
         }),
@@ -369,10 +358,10 @@ export async function folderCommand(args: string[]): Promise<number> {
     (final) =>
       uploadFolder(path, {
         ...final,
-        recursive: values.recursive,
-        labels: values.labels,
-        inputTypes,
-        idFrom,
+        recursive: options.recursive,
+        labels: options.labels,
+        inputTypes: options.inputTypes,
+        idFrom: options.idFrom,
         include: values.include,
         exclude: values.exclude,
       }),
@@ -401,20 +390,11 @@ export async function csvCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("csv takes one FILE");
   const [path] = positionals;
-  let inputType;
-  try {
-    inputType = parseInputKind(values["input-type"] ?? "text");
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const csvType = values["csv-type"] ?? (inputType === "text" ? "raw" : "url");
-  if (csvType !== "url" && csvType !== "file_path" && csvType !== "raw") {
-    throw new UsageError(`--csv-type must be url, file_path or raw: got "${csvType}"`);
-  }
-  if (csvType === "raw" && inputType !== "text") {
-    throw new UsageError("--csv-type raw works only with --input-type text");
-  }
-  const options = uploadOptionsFrom(values);
+  const options = uploadOptionsFrom(
+    { ...values, "input-type": values["input-type"] ?? "text", labels: !values["no-labels"] },
+    { ...FLAG_OPTIONS, "input-type": "inputType" },
+  );
+  const { inputType, csvType } = options;
   if (isS3Url(path)) {
     if (values.root !== undefined) {
       throw new UsageError(
@@ -437,7 +417,7 @@ export async function csvCommand(args: string[]): Promise<number> {
           urlExpiresSeconds: s3.urlExpiresSeconds,
           inputType,
           csvType,
-          labels: !values["no-labels"],
+          labels: options.labels,
         }),
     );
   }
@@ -453,7 +433,7 @@ export async function csvCommand(args: string[]): Promise<number> {
         ...final,
         inputType,
         csvType,
-        labels: !values["no-labels"],
+        labels: options.labels,
         ...(values.root ? { root: values.root } : {}),
       }),
   );
@@ -493,7 +473,7 @@ export async function retryCommand(args: string[]): Promise<number> {
     async (final) => {
       // Read under the journal's lock: no other run appends while the plan is made.
       const plan = retryDrafts(await readJournal(path), {
-        newIdsForDuplicates: values["new-ids-for-duplicates"],
+        newIdsForDuplicates: options.newIdsForDuplicates,
       });
       notRetryable = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
       const encoder = new TextEncoder();

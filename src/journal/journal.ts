@@ -7,7 +7,7 @@
  * @module
  */
 import type { InputDraft, InputKind } from "../inputs/input_draft.ts";
-import type { FailureStage } from "../pipeline/progress_event.ts";
+import type { FailureStage } from "../inputs/failure_stage.ts";
 import { JournalIndex } from "./journal_index.ts";
 
 /** The first line of each run appended to a journal. */

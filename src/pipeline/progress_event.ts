@@ -5,9 +5,9 @@
  * @module
  */
 import type { InputKind } from "../inputs/input_draft.ts";
+import type { FailureStage } from "../inputs/failure_stage.ts";
 
-/** Where an input or annotation failed. */
-export type FailureStage = "upload" | "annotation" | "processing" | "dataset";
+export type { FailureStage };
 
 /** Counts by outcome, as they stand. */
 export interface UploadCounts {

@@ -394,7 +394,7 @@ class BatchUploader {
             fail(
               l,
               `an input with ID "${l.draft.id}" already exists (${statusText(status)}); ` +
-                "retry with --new-ids-for-duplicates to upload it under a new ID",
+                "retry it with new IDs for duplicates to upload it under a new ID",
               codeName(status),
             );
           }

@@ -35,6 +35,32 @@ import { type CsvRow, CsvRowStream } from "./csv_parse_stream.ts";
 /** What the `input` column holds: a URL, a file path, or the text itself (text inputs only). */
 export type CsvType = "url" | "file_path" | "raw";
 
+/** Every {@linkcode CsvType}. */
+export const CSV_TYPES: readonly CsvType[] = ["url", "file_path", "raw"];
+
+/**
+ * The `csv_type` rule of Clarifai's SDKs, kept here only: the `input` column of a text CSV holds
+ * raw text unless told otherwise, that of other kinds URLs; raw text is for text inputs only.
+ *
+ * @param inputType The kind of every input.
+ * @param csvType What the `input` column holds, when given.
+ * @returns The `csvType` to use, or `undefined` when `"raw"` is asked for a kind other than text.
+ *
+ * @example Usage
+ * ```ts
+ * import { resolveCsvType } from "@upflow/upflow";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(resolveCsvType("text"), "raw");
+ * assertEquals(resolveCsvType("image"), "url");
+ * assertEquals(resolveCsvType("image", "raw"), undefined);
+ * ```
+ */
+export function resolveCsvType(inputType: InputKind, csvType?: CsvType): CsvType | undefined {
+  const resolved = csvType ?? (inputType === "text" ? "raw" : "url");
+  return resolved === "raw" && inputType !== "text" ? undefined : resolved;
+}
+
 /** The columns a Clarifai CSV may have, in their usual order; `input` is required. */
 export const CSV_COLUMNS: readonly string[] = [
   "inputid",
@@ -108,15 +134,15 @@ function checkOptions(options: CsvSourceOptions): Settings {
       }`,
     );
   }
-  const csvType = options.csvType ?? (inputType === "text" ? "raw" : "url");
-  if (csvType !== "url" && csvType !== "file_path" && csvType !== "raw") {
+  if (options.csvType !== undefined && !CSV_TYPES.includes(options.csvType)) {
     throw new RangeError(
       `${WHERE}: csvType must be "url", "file_path" or "raw": current value is ${
-        JSON.stringify(csvType)
+        JSON.stringify(options.csvType)
       }`,
     );
   }
-  if (csvType === "raw" && inputType !== "text") {
+  const csvType = resolveCsvType(inputType, options.csvType);
+  if (csvType === undefined) {
     throw new RangeError(
       `${WHERE}: csvType "raw" holds text, so inputType must be "text": current value is ${
         JSON.stringify(inputType)

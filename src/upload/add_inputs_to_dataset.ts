@@ -28,13 +28,17 @@ export interface AddInputsResult {
  *
  * @example Add an uploaded input to a dataset on the embedded local API
  * ```ts
- * import { addInputsToDataset } from "./add_inputs_to_dataset.ts";
- * import { openTarget } from "./target.ts";
- * import { ensureDataset, uploadInputs } from "./upload.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import {
+ *   addInputsToDataset,
+ *   ensureDataset,
+ *   openTarget,
+ *   summaryOf,
+ *   uploadInputs,
+ * } from "@upflow/upflow";
+ * import { localTarget } from "@upflow/upflow/local";
  * import { assertEquals } from "@std/assert";
  *
- * const target = await openTarget({ env: null, localDataDir: await Deno.makeTempDir() });
+ * const target = await openTarget({ env: null, local: localTarget({ dataDir: await Deno.makeTempDir() }) });
  * await summaryOf(uploadInputs([
  *   { id: "n1", kind: "text", content: { type: "raw", text: "note" }, location: "n1", concepts: [] },
  * ], { client: target.client }));

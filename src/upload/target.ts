@@ -1,6 +1,7 @@
 /**
- * Where an upload goes: Clarifai when a PAT is given, otherwise the local Clarifai-compatible
- * API, started in-process on a free loopback port with its data in `.upflow/local`.
+ * Where an upload goes. The core opens Clarifai (or a given base) itself; the embedded local API
+ * is a face's choice, passed in as a {@linkcode TargetFactory} (`localTarget` from
+ * `@upflow/upflow/local`), so the core never loads a server.
  *
  * @module
  */
@@ -11,21 +12,6 @@ import {
   createClarifaiClient,
   type EnvReader,
 } from "../clarifai/client.ts";
-import { startLocalApi } from "../../server/local/local_api.ts";
-
-/** The user and app IDs uploads use on the local API when none are given. */
-export const LOCAL_USER_APP = { userId: "local", appId: "local" } as const;
-
-/** The local API's default data folder. */
-export const DEFAULT_LOCAL_DATA_DIR = ".upflow/local";
-
-/** Options of {@linkcode openTarget}: client options, which override the environment's. */
-export interface TargetOptions extends ClarifaiClientOptions {
-  /** Where to read `CLARIFAI_*` variables (default `Deno.env`; `null` to read none). */
-  env?: EnvReader | null;
-  /** The embedded local API's data folder (default `.upflow/local`). */
-  localDataDir?: string;
-}
 
 /** An open target: a client, what to tell people about it, and how to let go of it. */
 export interface Target {
@@ -33,28 +19,90 @@ export interface Target {
   client: ClarifaiClient;
   /** The user and app the inputs go to. */
   userAppId?: { userId: string; appId: string };
-  /** For people: `local API at http://127.0.0.1:41234 (data in .upflow/local)`. */
+  /** For people: `https://api.clarifai.com (app my-app)`. */
   description: string;
-  /** Whether this is the embedded local API. */
+  /** Whether this is an embedded local API (user and app IDs of a request do not apply). */
   local: boolean;
-  /** Closes the client and, for the embedded local API, the server. */
+  /** Closes the client and whatever the target started. */
   close(): Promise<void>;
+}
+
+/**
+ * Opens a target from client options (user, app, transport…, the environment's already merged
+ * in). {@linkcode openTarget} calls it when neither a PAT nor a base is given.
+ */
+export type TargetFactory = (options: ClarifaiClientOptions) => Promise<Target>;
+
+/** Options of {@linkcode openTarget}: client options, which override the environment's. */
+export interface TargetOptions extends ClarifaiClientOptions {
+  /** Where to read `CLARIFAI_*` variables (default `Deno.env`; `null` to read none). */
+  env?: EnvReader | null;
+  /**
+   * The target to open when no PAT and no base are given: `localTarget()` from
+   * `@upflow/upflow/local` starts the embedded local API. Without it, that case is an error.
+   */
+  local?: TargetFactory;
+}
+
+/** Client options from the environment, with the given options (when defined) over them. */
+function clientOptions(options: TargetOptions): ClarifaiClientOptions {
+  const fromEnv = options.env === null ? {} : clarifaiOptionsFromEnv(options.env ?? Deno.env);
+  const merged: ClarifaiClientOptions = { ...fromEnv };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && key !== "env" && key !== "local") {
+      (merged as Record<string, unknown>)[key] = value;
+    }
+  }
+  return merged;
+}
+
+/**
+ * Wraps an open client as a target (closing the target closes the client).
+ *
+ * @param client The client.
+ * @returns The target.
+ *
+ * @example A client for a server of your own
+ * ```ts
+ * import { createClarifaiClient, targetOf } from "@upflow/upflow";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const target = targetOf(createClarifaiClient({ base: "http://127.0.0.1:8710" }));
+ * assertEquals(target.description, "http://127.0.0.1:8710");
+ * await target.close();
+ * ```
+ */
+export function targetOf(client: ClarifaiClient): Target {
+  return {
+    client,
+    userAppId: client.userAppId
+      ? { userId: client.userAppId.userId, appId: client.userAppId.appId }
+      : undefined,
+    description: `${client.base}${client.userAppId ? ` (app ${client.userAppId.appId})` : ""}`,
+    local: false,
+    close: () => Promise.resolve(client.close()),
+  };
 }
 
 /**
  * Opens the target an upload goes to. With a PAT (option or `CLARIFAI_PAT`), a client for
  * Clarifai (or `base`); with a `base` and no PAT, a client for that server without credentials;
- * with neither, the embedded local API, started in-process.
+ * with neither, the `local` factory's target.
  *
- * @param options Client options and where to read the environment.
+ * @param options Client options, where to read the environment, the target without credentials.
  * @returns The open target; close it when done.
+ * @throws {TypeError} When there is no PAT, no base and no `local` factory.
  *
- * @example The embedded local API
+ * @example The embedded local API when no PAT is set
  * ```ts
- * import { openTarget } from "./target.ts";
+ * import { openTarget } from "@upflow/upflow";
+ * import { localTarget } from "@upflow/upflow/local";
  * import { assert } from "@std/assert";
  *
- * const target = await openTarget({ env: null, localDataDir: await Deno.makeTempDir() });
+ * const target = await openTarget({
+ *   env: null,
+ *   local: localTarget({ dataDir: await Deno.makeTempDir() }),
+ * });
  * assert(target.local);
  * const { counts } = await target.client.getInputCount({ userAppId: target.client.userAppId });
  * assert(counts !== undefined);
@@ -62,42 +110,12 @@ export interface Target {
  * ```
  */
 export async function openTarget(options: TargetOptions = {}): Promise<Target> {
-  const fromEnv = options.env === null ? {} : clarifaiOptionsFromEnv(options.env ?? Deno.env);
-  const merged: ClarifaiClientOptions = { ...fromEnv };
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined && key !== "env" && key !== "localDataDir") {
-      (merged as Record<string, unknown>)[key] = value;
-    }
-  }
+  const merged = clientOptions(options);
   if (merged.pat !== undefined || merged.base !== undefined) {
-    const client = createClarifaiClient(merged);
-    return {
-      client,
-      userAppId: client.userAppId
-        ? { userId: client.userAppId.userId, appId: client.userAppId.appId }
-        : undefined,
-      description: `${client.base}${client.userAppId ? ` (app ${client.userAppId.appId})` : ""}`,
-      local: false,
-      close: () => Promise.resolve(client.close()),
-    };
+    return targetOf(createClarifaiClient(merged));
   }
-  const dataDir = options.localDataDir ?? DEFAULT_LOCAL_DATA_DIR;
-  const key = crypto.randomUUID();
-  const api = await startLocalApi({ port: 0, dataDir, key });
-  const userAppId = {
-    userId: merged.userId ?? LOCAL_USER_APP.userId,
-    appId: merged.appId ?? LOCAL_USER_APP.appId,
-  };
-  const client = createClarifaiClient({ ...merged, base: api.baseUrl, pat: key, ...userAppId });
-  return {
-    client,
-    userAppId,
-    description:
-      `the embedded local API at ${api.baseUrl} (no CLARIFAI_PAT set; data in ${dataDir})`,
-    local: true,
-    async close() {
-      client.close();
-      await api.close();
-    },
-  };
+  if (options.local) return await options.local(merged);
+  throw new TypeError(
+    "Cannot open a target: no PAT (CLARIFAI_PAT) and no base URL, and no local target to use instead",
+  );
 }

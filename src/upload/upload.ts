@@ -1,7 +1,7 @@
 /**
  * The one-call helpers: the stages pre-assembled for a folder, a CSV file, or any drafts, with
- * the target opened (the embedded local API when no PAT is set) and the dataset checked or
- * created first.
+ * the target opened (Clarifai with a PAT; with none, the `local` factory's target, e.g. the
+ * embedded local API) and the dataset checked or created first.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import { csvSource } from "../sources/csv_source.ts";
 import type { CsvSourceOptions } from "../sources/csv_source.ts";
 import { type ProgressEvent, zeroCounts } from "../pipeline/progress_event.ts";
 import { type DraftSource, runUpload, type RunUploadOptions } from "./run_upload.ts";
-import { openTarget, type Target, type TargetOptions } from "./target.ts";
+import { openTarget, type Target, targetOf, type TargetOptions } from "./target.ts";
 
 /** Options of the one-call helpers. */
 export interface UploadOptions
@@ -23,8 +23,10 @@ export interface UploadOptions
   datasetId?: string;
   /** Create the dataset when it does not exist (default `false`: a missing dataset is fatal). */
   createDataset?: boolean;
-  /** An open client to use instead of opening a target. */
+  /** An open client to use instead of opening a target (the caller closes it). */
   client?: ClarifaiClient;
+  /** An open target to use instead of opening one (the caller closes it). */
+  target?: Target;
 }
 
 /**
@@ -38,11 +40,11 @@ export interface UploadOptions
  *
  * @example Create a dataset on the embedded local API
  * ```ts
- * import { ensureDataset } from "./upload.ts";
- * import { openTarget } from "./target.ts";
+ * import { ensureDataset, openTarget } from "@upflow/upflow";
+ * import { localTarget } from "@upflow/upflow/local";
  * import { assertEquals } from "@std/assert";
  *
- * const target = await openTarget({ env: null, localDataDir: await Deno.makeTempDir() });
+ * const target = await openTarget({ env: null, local: localTarget({ dataDir: await Deno.makeTempDir() }) });
  * assertEquals(await ensureDataset(target.client, "demo", true), "created");
  * assertEquals(await ensureDataset(target.client, "demo", false), "exists");
  * await target.close();
@@ -62,7 +64,7 @@ export async function ensureDataset(
     throw new FatalUploadError(
       `Dataset "${datasetId}" does not exist (${
         statusCodeName(got.status?.code ?? 0)
-      }): create it, or pass --create-dataset`,
+      }): create it first, or ask the upload to create it`,
       { statusCode: got.status?.code },
     );
   }
@@ -98,14 +100,14 @@ export async function ensureDataset(
  *
  * @example Upload two text inputs to the embedded local API
  * ```ts
- * import { uploadInputs } from "./upload.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { summaryOf, uploadInputs } from "@upflow/upflow";
+ * import { localTarget } from "@upflow/upflow/local";
  * import { assertEquals } from "@std/assert";
  *
  * const summary = await summaryOf(uploadInputs([
  *   { id: "t1", kind: "text", content: { type: "raw", text: "hello" }, location: "t1", concepts: ["greeting"] },
  *   { id: "t2", kind: "text", content: { type: "raw", text: "bye" }, location: "t2", concepts: [] },
- * ], { env: null, localDataDir: await Deno.makeTempDir() }));
+ * ], { env: null, local: localTarget({ dataDir: await Deno.makeTempDir() }) }));
  * assertEquals(summary.uploaded, 2);
  * ```
  */
@@ -125,8 +127,9 @@ export function uploadInputs(
   return new ReadableStream<ProgressEvent>({
     async start(controller) {
       try {
-        let client = options.client;
-        let description = client ? client.base : "dry run";
+        let client = options.target?.client ?? options.client;
+        let description = options.target?.description ??
+          (client ? targetOf(client).description : "dry run");
         if (!options.dryRun && !client) {
           target = await openTarget(options);
           client = target.client;
@@ -203,8 +206,7 @@ export function uploadInputs(
  *
  * @example Dry-run the sample images
  * ```ts
- * import { uploadFolder } from "./upload.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { summaryOf, uploadFolder } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const summary = await summaryOf(
@@ -248,8 +250,7 @@ export function uploadFolder(
  *
  * @example Dry-run the sample text CSV
  * ```ts
- * import { uploadCsv } from "./upload.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { summaryOf, uploadCsv } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const summary = await summaryOf(

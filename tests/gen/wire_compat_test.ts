@@ -6,10 +6,10 @@
 import { assert, assertEquals } from "@std/assert";
 import { createRequire } from "node:module";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import theirResources from "clarifai-nodejs-grpc/proto/clarifai/api/resources_pb";
-import theirService from "clarifai-nodejs-grpc/proto/clarifai/api/service_pb";
-import theirStatus from "clarifai-nodejs-grpc/proto/clarifai/api/status/status_pb";
-import theirStatusCodes from "clarifai-nodejs-grpc/proto/clarifai/api/status/status_code_pb";
+import theirResources from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/resources_pb";
+import theirService from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/service_pb";
+import theirStatus from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/status/status_pb";
+import theirStatusCodes from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/status/status_code_pb";
 import {
   type Annotation,
   DatasetVersionMetricsGroupType,
@@ -45,7 +45,7 @@ const NONE = { permissions: "none" } as const;
 
 // google-protobuf's Struct, from the very copy the official classes use.
 const requireFromTheirs = createRequire(
-  import.meta.resolve("clarifai-nodejs-grpc/proto/clarifai/api/resources_pb"),
+  import.meta.resolve("npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/resources_pb"),
 );
 const { Struct: TheirStruct, Value: TheirValue } = requireFromTheirs(
   "google-protobuf/google/protobuf/struct_pb.js",

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch, assertNotEquals } from "@std/assert";
 import { toBinary } from "@bufbuild/protobuf";
-import official from "clarifai-nodejs-grpc/proto/clarifai/api/resources_pb";
+import official from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/resources_pb";
 import { annotationId, toAnnotations } from "../../src/inputs/to_annotations.ts";
 import type { InputDraft } from "../../src/inputs/input_draft.ts";
 import { AnnotationSchema } from "../../src/gen/clarifai/api/resources_pb.ts";

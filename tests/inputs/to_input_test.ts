@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { toBinary } from "@bufbuild/protobuf";
-import official from "clarifai-nodejs-grpc/proto/clarifai/api/resources_pb";
+import official from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/resources_pb";
 import { toInput } from "../../src/inputs/to_input.ts";
 import type { InputDraft } from "../../src/inputs/input_draft.ts";
 import { InputSchema } from "../../src/gen/clarifai/api/resources_pb.ts";

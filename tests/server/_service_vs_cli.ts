@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { uploadCsv } from "../../src/upload/upload.ts";
 import { summaryOf } from "../../src/pipeline/progress_event.ts";
+import { localTarget } from "../../server/local_target.ts";
 
 if (import.meta.main) await main();
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
         dryRun: dry,
         rps: 0,
         env: null,
-        localDataDir: join(work, "local-engine"),
+        local: localTarget({ dataDir: join(work, "local-engine") }),
       }))).uploaded
     );
     results[`CLI process, ${mode}`] = await timed(async () => {

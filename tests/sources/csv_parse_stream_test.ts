@@ -1,4 +1,4 @@
-import { parse } from "csv-parse/sync";
+import { parse } from "npm:csv-parse@7.0.3/sync";
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { CsvParseStream, type CsvRow, CsvRowStream } from "../../src/sources/csv_parse_stream.ts";
 

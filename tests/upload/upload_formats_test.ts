@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { openTarget } from "../../src/upload/target.ts";
+import { localTarget } from "../../server/local_target.ts";
 import { uploadCoco, uploadVoc, uploadYolo } from "../../src/upload/upload_formats.ts";
 import { summaryOf } from "../../src/pipeline/progress_event.ts";
 import type { ProgressEvent } from "../../src/pipeline/progress_event.ts";
@@ -50,7 +51,7 @@ async function roundTrip(
 ) {
   await t.step(name, async () => {
     const dataDir = await Deno.makeTempDir();
-    const target = await openTarget({ env: null, localDataDir: dataDir });
+    const target = await openTarget({ env: null, local: localTarget({ dataDir }) });
     try {
       const items = await Array.fromAsync(source());
       const drafts: InputDraft[] = items.flatMap((i) => i.type === "draft" ? [i.draft] : []);

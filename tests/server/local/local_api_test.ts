@@ -11,16 +11,16 @@ import {
   createGrpcTransport,
 } from "@connectrpc/connect-node";
 import type { Transport } from "@connectrpc/connect";
-import theirResources from "clarifai-nodejs-grpc/proto/clarifai/api/resources_pb";
-import theirService from "clarifai-nodejs-grpc/proto/clarifai/api/service_pb";
-import { V2Client } from "clarifai-nodejs-grpc/proto/clarifai/api/service_grpc_pb";
+import theirResources from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/resources_pb";
+import theirService from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/service_pb";
+import { V2Client } from "npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/service_grpc_pb";
 import { StatusCode } from "../../../src/gen/clarifai/api/status/status_code_pb.ts";
 import { startLocalApi } from "../../../server/local/local_api.ts";
 import { AUTH, jpeg, KEY, png, UA, v2Client } from "./_helpers.ts";
 
 // grpc-js from the very copy the official client uses (no extra dependency needed).
 const requireFromTheirs = createRequire(
-  import.meta.resolve("clarifai-nodejs-grpc/proto/clarifai/api/service_grpc_pb"),
+  import.meta.resolve("npm:clarifai-nodejs-grpc@11.11.0/proto/clarifai/api/service_grpc_pb"),
 );
 const grpc = requireFromTheirs("@grpc/grpc-js");
 
