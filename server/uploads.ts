@@ -43,18 +43,20 @@ function tooLarge(maxBytes: number): ApiError {
 /**
  * The request body, ended with an error when the client goes away before sending all of it
  * (a body read can otherwise wait forever on a connection that is gone). Once the body is
- * complete, the client may leave: the job goes on.
+ * complete, the client may leave: the job goes on. `state.complete` says whether the client
+ * sent its whole body.
  */
 function untilClientLeaves(
   body: ReadableStream<Uint8Array>,
   signal: AbortSignal,
+  state: { complete: boolean } = { complete: false },
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  let complete = false;
+  let cancelled = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       const onAbort = () => {
-        if (complete) return;
+        if (state.complete) return;
         controller.error(
           new ApiError(400, "client_disconnected", "The client left before the body was complete"),
         );
@@ -66,11 +68,13 @@ function untilClientLeaves(
     async pull(controller) {
       const { value, done } = await reader.read();
       if (done) {
-        complete = true;
+        // A read ended by our own cancel is not the client's end of the body.
+        state.complete = !cancelled;
         controller.close();
       } else controller.enqueue(value);
     },
     cancel(reason) {
+      cancelled = true;
       return reader.cancel(reason);
     },
   });
@@ -100,9 +104,11 @@ async function readLimitedText(body: ReadableStream<Uint8Array> | null, maxBytes
   return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
 }
 
-function eventsResponse(service: UploadService, job: Job): Response {
+function eventsResponse(service: UploadService, job: Job, bodyPending?: () => boolean): Response {
+  let events = job.follow({ onDisconnect: () => service.metrics.streamDisconnected() });
+  if (bodyPending) events = endingTheConnection(events, bodyPending);
   return new Response(
-    job.follow({ onDisconnect: () => service.metrics.streamDisconnected() }),
+    events,
     {
       status: 200,
       headers: {
@@ -148,6 +154,7 @@ function launch(
   target: JobTarget | undefined,
   describe: string,
   totals?: () => Promise<{ inputs: number; bytes: number }>,
+  bodyPending?: () => boolean,
 ): Response {
   const upload: UploadOptions = {
     ...options.upload,
@@ -156,7 +163,33 @@ function launch(
     signal: job.signal,
   };
   service.start(job, uploadInputs(source, upload, describe, totals), target);
-  return eventsResponse(service, job);
+  return eventsResponse(service, job, bodyPending);
+}
+
+/**
+ * The events of a job whose request body may still be arriving when the job ends (cancelled,
+ * or stopped by the service's shutdown). Closing the response would leave the connection open
+ * for as long as the client goes on sending, and a graceful shutdown of the server waits for
+ * every open connection: a client that never finishes its body would hold the service's
+ * shutdown forever. So when the events end before the body has, the response is errored once
+ * every line has been handed over, which closes the connection. (The events stay readable
+ * from `/v1/uploads/:id/events`.)
+ */
+function endingTheConnection(
+  events: ReadableStream<Uint8Array>,
+  bodyPending: () => boolean,
+): ReadableStream<Uint8Array> {
+  const reader = events.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (!done) controller.enqueue(value);
+      else if (bodyPending()) {
+        controller.error(new DOMException("The job ended before its request body", "AbortError"));
+      } else controller.close();
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
 }
 
 /** Turns a multipart file name into a safe, flat file name, or refuses it. */
@@ -198,8 +231,9 @@ async function csvBodyUpload(c: Context, service: UploadService): Promise<Respon
     source: "csv body",
     settings: settingsOf(options, pat),
   });
+  const state = { complete: false };
   const source = () =>
-    csvSource(limited(service, untilClientLeaves(body, c.req.raw.signal)), {
+    csvSource(limited(service, untilClientLeaves(body, c.req.raw.signal, state)), {
       inputType: options.inputType,
       csvType: options.csvType,
       labels: options.labels,
@@ -207,7 +241,16 @@ async function csvBodyUpload(c: Context, service: UploadService): Promise<Respon
       datasetId: options.upload.datasetId,
       name: "body.csv",
     }).pipeThrough(new ConfineToRootStream(service.root));
-  return launch(service, job, source, options, target, "csv body");
+  return launch(
+    service,
+    job,
+    source,
+    options,
+    target,
+    "csv body",
+    undefined,
+    () => !state.complete,
+  );
 }
 
 async function multipartUpload(c: Context, service: UploadService): Promise<Response> {

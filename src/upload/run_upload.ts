@@ -79,6 +79,9 @@ export interface RunUploadOptions {
   digest?: boolean;
 }
 
+/** How long requests in flight get to answer after the caller stops a run. */
+const CANCEL_GRACE_MS = 5_000;
+
 /** A source of drafts: a stream from a source stage, or any (async) iterable of drafts. */
 export type DraftSource =
   | ReadableStream<DraftOrRejection>
@@ -179,10 +182,22 @@ export function runUpload(
   options: RunUploadOptions = {},
 ): ReadableStream<ProgressEvent> {
   const runId = options.runId ?? crypto.randomUUID().slice(0, 8);
+  // `abort` stops everything at once (a fatal outcome, a broken source, the grace period over);
+  // a caller's signal first only stops sending (see `stop` below).
   const abort = new AbortController();
-  options.signal?.addEventListener("abort", () => abort.abort(options.signal?.reason), {
-    once: true,
-  });
+  let stopSending = () => {};
+  let stopped = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    // Stopped by the caller: no new batch is sent, requests in flight get their answers (so
+    // the summary counts what the server holds), and after a grace period the rest is
+    // abandoned (its inputs stay "sending" in the journal and are confirmed next run).
+    stopped = true;
+    stopSending();
+    grace = setTimeout(() => abort.abort(options.signal?.reason), CANCEL_GRACE_MS);
+  };
+  if (options.signal?.aborted) queueMicrotask(stop);
+  else options.signal?.addEventListener("abort", stop, { once: true });
   const counts: UploadCounts = zeroCounts();
   const started = performance.now();
   let batches = 0;
@@ -251,6 +266,8 @@ export function runUpload(
   ) => {
     if (finished) return;
     finished = true;
+    clearTimeout(grace);
+    options.signal?.removeEventListener("abort", stop);
     await journal?.close();
     controller.enqueue(progressEvent());
     controller.enqueue({ type: "done", summary: summary(extra) });
@@ -348,6 +365,15 @@ export function runUpload(
           new BatchStream({ batchSize: options.batchSize, maxBatchBytes: options.maxBatchBytes }),
         )
         .pipeThrough(
+          new TransformStream<BatchItem, BatchItem>({
+            start(c) {
+              // Ends the batches here: the upload stage finishes what it has in flight.
+              stopSending = () => c.terminate();
+              if (stopped) c.terminate();
+            },
+          }),
+        )
+        .pipeThrough(
           options.dryRun ? dryRunStream() : new UploadStream({
             client: options.client!,
             userAppId: options.userAppId,
@@ -383,7 +409,9 @@ export function runUpload(
     async pull(controller) {
       try {
         const { value, done } = await reader!.read();
-        if (done) return await finish(controller, {});
+        if (done) {
+          return await finish(controller, options.signal?.aborted ? { cancelled: true } : {});
+        }
         count(value);
         controller.enqueue(value);
         const now = performance.now();
@@ -426,6 +454,8 @@ export function runUpload(
     },
 
     async cancel(reason) {
+      clearTimeout(grace);
+      options.signal?.removeEventListener("abort", stop);
       abort.abort(reason);
       await reader?.cancel(reason).catch(() => {});
       if (!finished) {

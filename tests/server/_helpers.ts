@@ -102,3 +102,32 @@ export function csvText(rows: number, prefix = "r"): string {
   for (let i = 0; i < rows; i++) text += `${prefix}${i},"text ${i}",${i % 2 ? "odd" : "even"}\n`;
   return text;
 }
+
+/**
+ * Runs `fn` with a deadline of its own, for tests that hold a stream open: past `ms` the signal
+ * given to `fn` aborts (so its fetches and bodies let go) and the test fails with `what`,
+ * rather than hanging the run. The timer is cleared either way.
+ */
+export async function withDeadline<T>(
+  ms: number,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`${what}: still running after ${ms} ms`);
+      abort.abort(err);
+      reject(err);
+    }, ms);
+  });
+  const run = fn(abort.signal);
+  try {
+    return await Promise.race([run, deadline]);
+  } finally {
+    clearTimeout(timer);
+    // After a deadline, wait for `fn` to wind down (its signal has aborted) before going on.
+    if (abort.signal.aborted) await run.catch(() => {});
+  }
+}

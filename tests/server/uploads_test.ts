@@ -5,7 +5,17 @@ import { join } from "node:path";
 import { readJournal } from "../../src/journal/journal.ts";
 import { createApp } from "../../server/app.ts";
 import { UploadService } from "../../server/upload_service.ts";
-import { AUTH, csvRows, csvText, type Line, lines, ndjson, testServer, TOKEN } from "./_helpers.ts";
+import {
+  AUTH,
+  csvRows,
+  csvText,
+  type Line,
+  lines,
+  ndjson,
+  testServer,
+  TOKEN,
+  withDeadline,
+} from "./_helpers.ts";
 
 const CSV = { ...AUTH, "content-type": "text/csv" };
 
@@ -182,65 +192,123 @@ Deno.test({
 Deno.test({
   name: "DELETE cancels a running job cleanly: cancelled summary, journal whole",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
-  async fn() {
-    const t = await testServer();
-    try {
-      const encoder = new TextEncoder();
-      let sent = false;
-      // 100 rows, then the body stays open: the job waits for more.
-      const body = new ReadableStream<Uint8Array>({
-        async pull(c) {
-          if (!sent) {
-            sent = true;
-            c.enqueue(encoder.encode(csvText(100, "cancel")));
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 60_000));
-        },
-      });
+  fn: () =>
+    withDeadline(60_000, "DELETE cancels a running job", async (deadline) => {
+      const t = await testServer();
+      // The client's side of the POST: aborted at the end whatever happens, so a failing
+      // assertion cannot leave a half-sent body holding the connection open.
       const abort = new AbortController();
-      const res = await fetch(`${t.url}/v1/uploads?batch_size=10&rps=0`, {
-        method: "POST",
-        headers: CSV,
-        body,
-        duplex: "half",
-        signal: abort.signal,
-      } as RequestInit);
-      const id = res.headers.get("upflow-job-id")!;
-      const seen: Line[] = [];
-      // Read up to the third batch and keep the response open (leaving the loop would close
-      // the connection, and a client gone before its body is complete ends the job itself).
-      const reader = lines(res.body!);
-      for (let next = await reader.next(); !next.done; next = await reader.next()) {
-        seen.push(next.value);
-        if (next.value.type === "batch" && next.value.batch === 3) break;
+      const gone = AbortSignal.any([abort.signal, deadline]);
+      try {
+        const encoder = new TextEncoder();
+        let sent = false;
+        // 100 rows, then the body stays open until the client goes: the job waits for more.
+        const body = new ReadableStream<Uint8Array>({
+          async pull(c) {
+            if (!sent) {
+              sent = true;
+              c.enqueue(encoder.encode(csvText(100, "cancel")));
+              return;
+            }
+            await new Promise((resolve) => gone.addEventListener("abort", resolve, { once: true }));
+            c.close();
+          },
+        });
+        const res = await fetch(`${t.url}/v1/uploads?batch_size=10&rps=0`, {
+          method: "POST",
+          headers: CSV,
+          body,
+          duplex: "half",
+          signal: gone,
+        } as RequestInit);
+        const id = res.headers.get("upflow-job-id")!;
+        const seen: Line[] = [];
+        // Read up to the third batch and keep the response open (leaving the loop would close
+        // the connection, and a client gone before its body is complete ends the job itself).
+        const reader = lines(res.body!);
+        for (let next = await reader.next(); !next.done; next = await reader.next()) {
+          seen.push(next.value);
+          if (next.value.type === "batch" && next.value.batch === 3) break;
+        }
+        const deleted = await fetch(`${t.url}/v1/uploads/${id}`, {
+          method: "DELETE",
+          headers: AUTH,
+          signal: deadline,
+        });
+        assertEquals(deleted.status, 200);
+        const record = await deleted.json();
+        assertEquals(record.state, "cancelled");
+        assertEquals(record.summary.cancelled, true);
+        assertGreater(record.counts.uploaded, 29);
+        assertLessOrEqual(record.counts.uploaded, 100);
+        const replay = await ndjson(
+          await fetch(`${t.url}/v1/uploads/${id}/events`, { headers: AUTH, signal: deadline }),
+        );
+        assertEquals(replay.at(-1).summary.cancelled, true);
+        const journal = await readJournal(join(t.data, "jobs", id, "journal.ndjson"));
+        // The journal agrees with the summary: every answered input is recorded, nothing torn.
+        assertEquals(
+          [journal.badLines, journal.repaired, journal.uploaded.size],
+          [0, false, record.counts.uploaded],
+        );
+        // Cancelling again: the job has ended.
+        const twice = await fetch(`${t.url}/v1/uploads/${id}`, {
+          method: "DELETE",
+          headers: AUTH,
+          signal: deadline,
+        });
+        assertEquals(twice.status, 409);
+        assertEquals((await twice.json()).error.code, "job_finished");
+      } finally {
+        abort.abort();
+        await t.close();
       }
-      const deleted = await fetch(`${t.url}/v1/uploads/${id}`, { method: "DELETE", headers: AUTH });
-      assertEquals(deleted.status, 200);
-      const record = await deleted.json();
-      assertEquals(record.state, "cancelled");
-      assertEquals(record.summary.cancelled, true);
-      assertGreater(record.counts.uploaded, 29);
-      assertLessOrEqual(record.counts.uploaded, 100);
-      const replay = await ndjson(
-        await fetch(`${t.url}/v1/uploads/${id}/events`, { headers: AUTH }),
-      );
-      assertEquals(replay.at(-1).summary.cancelled, true);
-      const journal = await readJournal(join(t.data, "jobs", id, "journal.ndjson"));
-      // The journal agrees with the summary: every answered input is recorded, nothing torn.
-      assertEquals(
-        [journal.badLines, journal.repaired, journal.uploaded.size],
-        [0, false, record.counts.uploaded],
-      );
-      // Cancelling again: the job has ended.
-      const twice = await fetch(`${t.url}/v1/uploads/${id}`, { method: "DELETE", headers: AUTH });
-      assertEquals(twice.status, 409);
-      assertEquals((await twice.json()).error.code, "job_finished");
-      abort.abort();
-    } finally {
-      await t.close();
-    }
-  },
+    }),
+});
+
+Deno.test({
+  name: "the service shuts down while a client still sends the body of a job that has ended",
+  permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
+  fn: () =>
+    withDeadline(60_000, "shutdown with a half-sent body", async (deadline) => {
+      const t = await testServer();
+      const stop = AbortSignal.any([deadline]);
+      let closed = false;
+      try {
+        const encoder = new TextEncoder();
+        let sent = false;
+        // The client sends 20 rows and then never finishes its body (until the deadline).
+        const body = new ReadableStream<Uint8Array>({
+          async pull(c) {
+            if (!sent) {
+              sent = true;
+              c.enqueue(encoder.encode(csvText(20, "half")));
+              return;
+            }
+            await new Promise((resolve) => stop.addEventListener("abort", resolve, { once: true }));
+            c.close();
+          },
+        });
+        const res = await fetch(`${t.url}/v1/uploads?batch_size=10&rps=0`, {
+          method: "POST",
+          headers: CSV,
+          body,
+          duplex: "half",
+          signal: stop,
+        } as RequestInit);
+        const reader = lines(res.body!);
+        for (let next = await reader.next(); !next.done; next = await reader.next()) {
+          if (next.value.type === "batch" && next.value.batch === 2) break;
+        }
+        // The service stops (cancelling the job) while the body is still open: the shutdown
+        // ends the connection instead of waiting for a body that is never finished.
+        await t.close();
+        closed = true;
+        await reader.return(undefined).catch(() => {});
+      } finally {
+        if (!closed) await t.close();
+      }
+    }),
 });
 
 Deno.test({
