@@ -106,7 +106,9 @@ async function readLimitedText(body: ReadableStream<Uint8Array> | null, maxBytes
 
 function eventsResponse(service: UploadService, job: Job, bodyPending?: () => boolean): Response {
   let events = job.follow({ onDisconnect: () => service.metrics.streamDisconnected() });
-  if (bodyPending) events = endingTheConnection(events, bodyPending);
+  if (bodyPending) {
+    events = endingTheConnection(events, () => job.signal.aborted && bodyPending());
+  }
   return new Response(
     events,
     {
@@ -167,24 +169,24 @@ function launch(
 }
 
 /**
- * The events of a job whose request body may still be arriving when the job ends (cancelled,
- * or stopped by the service's shutdown). Closing the response would leave the connection open
+ * The events of a job whose request body may still be arriving when the job is cancelled (by
+ * `DELETE`, or by the service's shutdown). Closing the response would leave the connection open
  * for as long as the client goes on sending, and a graceful shutdown of the server waits for
  * every open connection: a client that never finishes its body would hold the service's
- * shutdown forever. So when the events end before the body has, the response is errored once
- * every line has been handed over, which closes the connection. (The events stay readable
- * from `/v1/uploads/:id/events`.)
+ * shutdown forever. So when `abandon()` says so at the end of the events, the response is
+ * errored once every line has been handed over, which closes the connection. (The events stay
+ * readable from `/v1/uploads/:id/events`.)
  */
 function endingTheConnection(
   events: ReadableStream<Uint8Array>,
-  bodyPending: () => boolean,
+  abandon: () => boolean,
 ): ReadableStream<Uint8Array> {
   const reader = events.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { value, done } = await reader.read();
       if (!done) controller.enqueue(value);
-      else if (bodyPending()) {
+      else if (abandon()) {
         controller.error(new DOMException("The job ended before its request body", "AbortError"));
       } else controller.close();
     },

@@ -279,6 +279,9 @@ const CREDENTIAL_CODES =
 
 /** What to do about a fatal error, by its code and message; `undefined` when it says already. */
 function fatalHint(code: string, message: string): string | undefined {
+  if (/^Dataset ".*" does not exist/.test(message)) {
+    return "add --create-dataset, or check --dataset";
+  }
   if (/\b(check|pass --|create it|fix |run with|set )/i.test(message)) return undefined;
   if (CREDENTIAL_CODES.test(code)) return "check the PAT";
   if (/PERMISSION|INSUFFICIENT_SCOPES|SCOPE/.test(code)) {
@@ -286,9 +289,6 @@ function fatalHint(code: string, message: string): string | undefined {
   }
   if (code === "JOURNAL_IN_USE" || /is in use by/.test(message)) {
     return "wait for the other run to end, or pass --journal FILE";
-  }
-  if (/does not exist.*create-dataset|pass --create-dataset/.test(message)) {
-    return "add --create-dataset, or check --dataset";
   }
   if (/Cannot walk folder|NotFound|not found|no such file/i.test(message)) {
     return "check the path";

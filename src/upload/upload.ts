@@ -62,9 +62,7 @@ export async function ensureDataset(
   if (kind === "success" && got.dataset?.id === datasetId) return "exists";
   if (!create) {
     throw new FatalUploadError(
-      `Dataset "${datasetId}" does not exist (${
-        statusCodeName(got.status?.code ?? 0)
-      }): create it first, or ask the upload to create it`,
+      `Dataset "${datasetId}" does not exist (${statusCodeName(got.status?.code ?? 0)})`,
       { statusCode: got.status?.code },
     );
   }
