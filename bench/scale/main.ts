@@ -12,6 +12,7 @@
  * deno task bench:scale --rows 100000,1000000,10000000 --targets discard
  * deno task bench:scale --rows 100000 --targets local --rerun    # + a bare re-run, no journal
  * deno task bench:scale --rows 100000 --shards 1,2,4             # N shard processes at once
+ * deno task bench:scale --images 5000                            # files, then a bare re-run
  * ```
  *
  * @module
@@ -19,7 +20,7 @@
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeUrlCsv } from "../e2e/generate_data.ts";
+import { writeSmallPool, writeUrlCsv } from "../e2e/generate_data.ts";
 import { runMeasured } from "../e2e/run_tool.ts";
 import type { ProcessResult } from "../e2e/run_tool.ts";
 
@@ -324,6 +325,62 @@ async function runOnce(
   return out;
 }
 
+/**
+ * A folder of small images (30 KB) uploaded to the local API, then the same upload again with no
+ * journal: what a bare re-run costs when the first run sent media bytes.
+ */
+async function runImages(count: number, dataDir: string, work: string, timeoutS: number) {
+  const dir = join(dataDir, `images-${count}`);
+  try {
+    await Deno.stat(`${dir}.done`);
+  } catch {
+    log(`generating ${count} images of 30 KB → ${dir}`);
+    await writeSmallPool(join(dir, "cats"), count, 30_000);
+    await Deno.writeTextFile(`${dir}.done`, "");
+  }
+  const server = await target("local", work);
+  const out: ScaleRow[] = [];
+  try {
+    for (const kind of ["upload", "re-run, no journal"]) {
+      log(`${count} images → local: ${kind}`);
+      const journal = join(work, `journal-${crypto.randomUUID().slice(0, 8)}.ndjson`);
+      const args = [
+        "run",
+        "-A",
+        CLI,
+        "folder",
+        dir,
+        "--recursive",
+        "--rps",
+        "0",
+        "--base",
+        server.base,
+        "--journal",
+        journal,
+        "--json",
+      ];
+      const r = await runStreamed(args, { env: ENV, cwd: work, timeoutS });
+      const row: ScaleRow = {
+        rows: count,
+        target: "local (30 KB images)",
+        kind,
+        seconds: r.wallMs / 1000,
+        inputsPerSecond: r.done / (r.wallMs / 1000),
+        peakRssMiB: r.peakRssMiB,
+        serverPeakRssMiB: server.peakRssMiB(),
+        counts: { ...pick(r.summary), bytes: r.summary.bytes, batches: r.summary.batches },
+        exit: r.code,
+      };
+      show(row);
+      out.push(row);
+      await removeJournal(journal);
+    }
+  } finally {
+    await server.stop();
+  }
+  return out;
+}
+
 async function runShards(
   rows: number,
   csv: string,
@@ -426,6 +483,7 @@ if (import.meta.main) {
       rows: { type: "string", default: "100000,1000000" },
       targets: { type: "string", default: "discard,local" },
       shards: { type: "string" },
+      images: { type: "string" },
       rerun: { type: "boolean", default: false },
       data: { type: "string", default: "/tmp/upflow-scale" },
       out: { type: "string" },
@@ -438,7 +496,12 @@ if (import.meta.main) {
   const rows: ScaleRow[] = [];
   log(`Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`);
   try {
-    for (const n of sizes) {
+    if (values.images) {
+      rows.push(
+        ...await runImages(Number(values.images), values.data, work, Number(values.timeout)),
+      );
+    }
+    for (const n of values.images ? [] : sizes) {
       const csv = await csvFor(values.data, n);
       if (values.shards) {
         for (const s of values.shards.split(",").map(Number)) {

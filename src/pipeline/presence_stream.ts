@@ -252,20 +252,31 @@ class PresenceChecker {
     if (held === undefined) return page.map((draft) => ({ type: "draft", draft }));
     const out: DraftOrRejection[] = [];
     const renamed: InputDraft[] = [];
-    for (const draft of page) {
+    // The local digests of the page's present inputs, read at once (files are read here).
+    const digests = await Promise.all(page.map(async (draft) => {
+      const input = held.get(draft.id);
+      if (!input) return undefined;
+      if (recordedDigest(input.data?.metadata) === undefined && this.#existing === "skip") {
+        return "";
+      }
+      try {
+        return await this.#digest(draft);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    }));
+    for (const [i, draft] of page.entries()) {
       const input = held.get(draft.id);
       if (!input) {
         out.push({ type: "draft", draft });
         continue;
       }
       const recorded = recordedDigest(input.data?.metadata);
-      let local: string;
-      try {
-        local = recorded === undefined && this.#existing === "skip"
-          ? ""
-          : await this.#digest(draft);
-      } catch (err) {
-        out.push(this.#reject(draft, `cannot read it to compare with the server's copy: ${err}`));
+      const local = digests[i]!;
+      if (local instanceof Error) {
+        out.push(
+          this.#reject(draft, `cannot read it to compare with the server's copy: ${local.message}`),
+        );
         continue;
       }
       if (recorded !== undefined && recorded === local) {
