@@ -463,7 +463,7 @@ export async function retryCommand(args: string[]): Promise<number> {
     throw new UsageError(`no journal at ${path}`);
   }
   const options = uploadOptionsFrom(values);
-  let notRetryable: string[] = [];
+  let notRetried: string[] = [];
   const code = await runWithReport(
     "retry",
     args,
@@ -475,11 +475,9 @@ export async function retryCommand(args: string[]): Promise<number> {
       const plan = retryDrafts(await readJournal(path), {
         newIdsForDuplicates: options.newIdsForDuplicates,
       });
-      notRetryable = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
-      const encoder = new TextEncoder();
-      for (const line of notRetryable) {
-        Deno.stderr.writeSync(encoder.encode(`not retried: ${line}\n`));
-      }
+      // What cannot be re-sent is listed after the first line (not journaled again: the
+      // journal keeps each failure's draft for a later retry with other options).
+      notRetried = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
       if (plan.drafts.some((d) => d.content.type === "object")) {
         // Failures read from a bucket: read again with the AWS credentials of this run.
         const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
@@ -493,6 +491,7 @@ export async function retryCommand(args: string[]): Promise<number> {
       }
       return uploadInputs(plan.drafts, final, `retry ${path}`);
     },
+    () => notRetried,
   );
-  return code === ExitCode.Ok && notRetryable.length > 0 ? ExitCode.SomeFailed : code;
+  return code === ExitCode.Ok && notRetried.length > 0 ? ExitCode.SomeFailed : code;
 }
