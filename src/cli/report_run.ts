@@ -167,9 +167,11 @@ export class RunReporter {
    * Reads the run's events to the end, printing them, and returns the exit code.
    *
    * @param events The run's events.
+   * @param notes Lines printed after the first line (what a retry cannot re-send); a run with
+   *   notes and nothing uploaded says so in its last line.
    * @returns The exit code ({@linkcode ExitCode}).
    */
-  async run(events: ReadableStream<ProgressEvent>): Promise<number> {
+  async run(events: ReadableStream<ProgressEvent>, notes: string[] = []): Promise<number> {
     const options = this.#options;
     const listen = options.handleSigint ?? true;
     if (listen) {
@@ -210,6 +212,7 @@ export class RunReporter {
           this.#out(JSON.stringify(line) + "\n");
         } else {
           printer!.print(event);
+          if (event.type === "start") { for (const note of notes) this.#err(`${note}\n`); }
         }
       }
     } finally {
@@ -235,6 +238,7 @@ export class RunReporter {
         lastLine(summary, skips, {
           resumeCommand: options.resumeCommand,
           credentials: options.credentials,
+          notRetried: notes.length,
         })
       }\n`,
     );
@@ -331,9 +335,9 @@ function fatalHint(code: string, message: string): string | undefined {
 export function lastLine(
   summary: UploadSummary,
   skips: readonly SkipGroup[],
-  context: { resumeCommand?: string; credentials?: string } = {},
+  context: { resumeCommand?: string; credentials?: string; notRetried?: number } = {},
 ): string {
-  const { resumeCommand, credentials } = context;
+  const { resumeCommand, credentials, notRetried = 0 } = context;
   if (summary.fatal) {
     const { code, message } = summary.fatal;
     const hint = fatalHint(code, message);
@@ -398,6 +402,11 @@ export function lastLine(
     return `nothing ${verb}: ${plural(summary.skipped, "file")} skipped (${reasons})${
       subfolders ? "; add --recursive to walk the subfolders" : ""
     }`;
+  }
+  if (notRetried > 0) {
+    return `nothing ${verb}: ${
+      plural(notRetried, "record")
+    } cannot be retried (listed above): fix the source and run the original command again`;
   }
   return `nothing ${verb}: the source holds no inputs`;
 }

@@ -163,6 +163,7 @@ export async function prepareRun(
  * @param options The upload options (`journal` when given with `--journal`).
  * @param journalFor The default journal's path given the credentials in use.
  * @param start Starts the upload with the final options.
+ * @param notes Lines to print after the first line (records a retry cannot re-send).
  * @returns The exit code.
  */
 export async function runWithReport(
@@ -174,6 +175,7 @@ export async function runWithReport(
   start: (
     options: UploadOptions,
   ) => ReadableStream<ProgressEvent> | Promise<ReadableStream<ProgressEvent>>,
+  notes?: () => string[],
 ): Promise<number> {
   const run = await prepareRun(command, args, values, (env) => options.journal ?? journalFor(env));
   try {
@@ -184,7 +186,7 @@ export async function runWithReport(
       signal: run.reporter.signal,
       onRetry: run.reporter.onRetry,
     });
-    return await run.reporter.run(events);
+    return await run.reporter.run(events, notes?.());
   } finally {
     await run.release();
   }

@@ -48,14 +48,15 @@ Deno.test({
           lastLineOf(run.stdout),
           "nothing uploaded: 2 records rejected (the reasons are above and in the journal)",
         );
-        // retry cannot re-send records validation refused: it reports them, after its first line.
+        // retry cannot re-send records validation refused: it lists them after its first line.
         const retry = await upflow(["retry", `${dir}/b.ndjson`, ...local], env);
         assertEquals(retry.code, 1, retry.stdout + retry.stderr);
         assertMatch(retry.stderr.split("\n")[0], /^uploading to the embedded local API/);
-        assertMatch(retry.stderr, /^rejected .*bad\.csv:2: not retried: /m);
+        assertMatch(retry.stderr, /^\/.*bad\.csv:2: not retried: /m);
         assertEquals(
           lastLineOf(retry.stdout),
-          "nothing uploaded: 2 records rejected (the reasons are above and in the journal)",
+          "nothing uploaded: 2 records cannot be retried (listed above): fix the source and run " +
+            "the original command again",
         );
       });
 
