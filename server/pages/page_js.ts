@@ -16,6 +16,7 @@ export const PAGE_JS = String.raw`"use strict";
   var jobs = new Map(); // id -> { record, row, live }
   var selected = "";
   var nextPage = "";
+  var pagedFurther = false;
   var LABELS = { uploaded: "uploaded", alreadyUploaded: "already uploaded", failed: "failed", rejected: "rejected",
     skipped: "skipped", annotations: "annotations", retries: "retries" };
 
@@ -161,13 +162,20 @@ export const PAGE_JS = String.raw`"use strict";
     if (res.status === 401) { signOut("The token was refused"); return; }
     var page = await res.json();
     var body = $("#jobs tbody");
-    page.jobs.forEach(function (record) {
+    var rows = page.jobs.map(function (record) {
       var entry = rowFor(record);
-      if (!entry.row.isConnected) body.append(entry.row);
       if (record.state === "running") follow(entry);
+      return entry.row;
     });
-    nextPage = page.nextPageToken || "";
-    $("#more").hidden = !nextPage;
+    // The first page goes on top, newest first (jobs started elsewhere appear too); further
+    // pages go below.
+    if (more) rows.forEach(function (row) { body.append(row); });
+    else body.prepend.apply(body, rows);
+    if (more || !pagedFurther) {
+      nextPage = page.nextPageToken || "";
+      $("#more").hidden = !nextPage;
+    }
+    if (more) pagedFurther = true;
     showTotals(page.totals);
   }
   function showTotals(totals) {
@@ -378,6 +386,10 @@ export const PAGE_JS = String.raw`"use strict";
     $("#retry").addEventListener("click", retry);
     $("#cancel").addEventListener("click", cancel);
     if (!(await open())) signOut("");
+    // Jobs started elsewhere (curl, another tab) show up within a few seconds.
+    setInterval(function () {
+      if (!$("#app").hidden && document.visibilityState === "visible") loadJobs(false).catch(function () {});
+    }, 5000);
   });
 })();
 `;

@@ -222,6 +222,18 @@ Deno.test({
         await screenshot(page, "service-jobs");
       });
 
+      await t.step("a job started elsewhere shows up on the page by itself", async () => {
+        const res = await fetch(`${s.url}/v1/uploads`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/csv" },
+          body: "inputid,input,concepts\nnote1,hello,greeting\n",
+        });
+        const id = res.headers.get("upflow-job-id")!;
+        await res.body?.cancel();
+        await rowInState(page, "completed", id);
+        assertEquals((await cells(page, id)).source, "csv body");
+      });
+
       await t.step("cancel stops a running job", async () => {
         api.setFaults("latency-ms=1500");
         const slow = await folderOf(work, "slow", { cat: ["cat_03.png", "cat_04.png"] });
