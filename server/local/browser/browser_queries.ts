@@ -55,8 +55,6 @@ export interface InputPage {
   hasBefore: boolean;
   /** Whether inputs come after this page. */
   hasAfter: boolean;
-  /** Inputs matching the query, all pages. */
-  total: number;
 }
 
 type Row = Record<string, unknown>;
@@ -181,15 +179,22 @@ export class BrowserQueries {
    */
   statusCounts(app: number, datasetId?: string): Map<number, number> {
     const rows = datasetId === undefined
+      // Grouped in the order of the (app, job_id, status_code) index, which holds every column
+      // read: no table rows and no sort (twice as fast as GROUP BY status_code alone).
       ? this.#sql(
-        "SELECT status_code, COUNT(*) AS n FROM inputs WHERE app = ? GROUP BY status_code",
+        "SELECT status_code, COUNT(*) AS n FROM inputs WHERE app = ? GROUP BY job_id, status_code",
       ).all(app)
       : this.#sql(
         `SELECT i.status_code, COUNT(*) AS n FROM dataset_inputs d
          JOIN inputs i ON i.app = d.app AND i.id = d.input_id
          WHERE d.app = ? AND d.dataset_id = ? GROUP BY i.status_code`,
       ).all(app, datasetId);
-    return new Map(rows.map((r) => [Number(r.status_code), Number(r.n)]));
+    const counts = new Map<number, number>();
+    for (const r of rows) {
+      const code = Number(r.status_code);
+      counts.set(code, (counts.get(code) ?? 0) + Number(r.n));
+    }
+    return counts;
   }
 
   /**
@@ -212,7 +217,8 @@ export class BrowserQueries {
   }
 
   /**
-   * Reads a page of an app's inputs (or a dataset's), in the order they were added.
+   * Reads a page of an app's inputs (or a dataset's), in the order they were added. (How many
+   * match in all: {@linkcode BrowserQueries.prototype.statusCounts}.)
    *
    * @param app The app's key.
    * @param query Dataset, status, and the page.
@@ -231,7 +237,6 @@ export class BrowserQueries {
       args.push(query.statusCode);
     }
     const base = `FROM ${from} WHERE ${where.join(" AND ")}`;
-    const total = Number(this.#sql(`SELECT COUNT(*) AS n ${base}`).get(...args)?.n ?? 0);
     let rows: Row[];
     if (query.before !== undefined) {
       rows = this.#sql(
@@ -244,7 +249,6 @@ export class BrowserQueries {
         inputs: rows.map((r) => ({ input: inputRow(r), position: Number(r.position) })),
         hasBefore: more,
         hasAfter: this.#exists(base, args, position, ">", last),
-        total,
       };
     }
     const after = query.after ?? 0;
@@ -258,7 +262,6 @@ export class BrowserQueries {
       inputs: rows.map((r) => ({ input: inputRow(r), position: Number(r.position) })),
       hasBefore: this.#exists(base, args, position, "<", first),
       hasAfter: more,
-      total,
     };
   }
 

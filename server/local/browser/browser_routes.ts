@@ -114,6 +114,7 @@ export function browserRoutes(store: LocalStore, options: { pageSize?: number } 
         ...(before !== undefined ? { before } : after !== undefined ? { after } : {}),
         limit: pageSize,
       });
+      const counts = q.statusCounts(key, datasetId);
       const annotations = q.annotations(key, result.inputs.map((i) => i.input.id));
       const views = result.inputs.map(({ input }) =>
         inputView(input, annotations.filter((a) => a.inputId === input.id))
@@ -134,12 +135,14 @@ export function browserRoutes(store: LocalStore, options: { pageSize?: number } 
           userId,
           appId,
           datasets,
-          counts: q.statusCounts(key, datasetId),
+          counts,
           ...(datasetId !== undefined ? { datasetId } : {}),
           ...(statusCode !== undefined ? { statusCode } : {}),
           inputs: views,
           previews: new Map(views.map((v) => [v.id, preview(store, v)])),
-          total: result.total,
+          total: statusCode !== undefined
+            ? counts.get(statusCode) ?? 0
+            : [...counts.values()].reduce((a, b) => a + b, 0),
           ...(result.hasBefore && first !== undefined ? { before: link("before", first) } : {}),
           ...(result.hasAfter && last !== undefined ? { after: link("after", last) } : {}),
         }),
