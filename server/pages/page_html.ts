@@ -61,6 +61,7 @@ export function servicePage(title: string): HtmlEscapedString | Promise<HtmlEsca
               <label><input type="checkbox" id="folder-labels" checked> labels from folder names</label>
               <label>Batch size <input type="number" id="batch-size" min="1" max="128" placeholder="default"></label>
               <label>Requests/s <input type="number" id="rps" min="0" step="any" placeholder="default"></label>
+              <label>Retries <input type="number" id="retries" min="1" max="100" placeholder="default"></label>
             </div>
             <p id="upload-status" class="muted" role="status"></p>
           </section>

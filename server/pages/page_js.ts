@@ -289,6 +289,7 @@ export const PAGE_JS = String.raw`"use strict";
     if ($("#create-dataset").checked) form.append("create_dataset", "true");
     if ($("#batch-size").value) form.append("batch_size", $("#batch-size").value);
     if ($("#rps").value) form.append("rps", $("#rps").value);
+    if ($("#retries").value) form.append("retries", $("#retries").value);
     var names = uniqueNames(files);
     files.forEach(function (f, i) {
       var parts = f.path.split("/").filter(Boolean);
