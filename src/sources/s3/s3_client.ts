@@ -50,7 +50,18 @@ export type S3ListItem =
   | { type: "object"; key: string; size: number; etag: string }
   | { type: "prefix"; prefix: string };
 
-/** An S3 error answer (or a transport failure after the retries), with S3's code when known. */
+/**
+ * An S3 error answer (or a transport failure after the retries), with S3's code when known.
+ *
+ * @example Usage
+ * ```ts
+ * import { S3Error } from "./s3_client.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const error = new S3Error("Cannot read s3://b/k: no such object", 404, "NoSuchKey");
+ * assertEquals([error.status, error.code], [404, "NoSuchKey"]);
+ * ```
+ */
 export class S3Error extends Error {
   /** The HTTP status (0 when the request got no answer). */
   readonly status: number;
@@ -143,12 +154,25 @@ export function s3OptionsFromEnv(env: S3EnvReader = Deno.env): S3ClientOptions {
  * An S3 client for listing, reading and presigning. Credentials stay in private fields as
  * {@linkcode Secret}s; error messages name the bucket and key, never a credential.
  *
- * @example List a bucket served by a local S3 server
- * ```ts ignore
+ * @example List a bucket (a stand-in S3 answering one page here)
+ * ```ts
  * import { S3Client } from "./s3_client.ts";
+ * import { assertEquals } from "@std/assert";
  *
- * const s3 = new S3Client({ endpoint: "http://127.0.0.1:9000", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
- * for await (const item of s3.listObjects("pets", "cats/")) console.log(item);
+ * const page = `<ListBucketResult><IsTruncated>false</IsTruncated>
+ *   <Contents><Key>cats/01.jpg</Key><Size>2048</Size><ETag>"abc"</ETag></Contents>
+ *   <CommonPrefixes><Prefix>cats/kittens/</Prefix></CommonPrefixes>
+ * </ListBucketResult>`;
+ * const s3 = new S3Client({
+ *   endpoint: "http://127.0.0.1:9000",
+ *   accessKeyId: "AKID",
+ *   secretAccessKey: "shh",
+ *   fetch: () => Promise.resolve(new Response(page)),
+ * });
+ * assertEquals(await Array.fromAsync(s3.listObjects("pets", "cats/", { delimiter: "/" })), [
+ *   { type: "object", key: "cats/01.jpg", size: 2048, etag: '"abc"' },
+ *   { type: "prefix", prefix: "cats/kittens/" },
+ * ]);
  * ```
  */
 export class S3Client {
@@ -228,6 +252,21 @@ export class S3Client {
    * @param bucket The bucket.
    * @param key The object's key (omit for the bucket itself).
    * @returns The URL.
+   *
+   * @example Path-style and virtual-hosted
+   * ```ts
+   * import { S3Client } from "./s3_client.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(
+   *   new S3Client({ endpoint: "http://127.0.0.1:9000" }).objectUrl("pets", "a b.jpg").href,
+   *   "http://127.0.0.1:9000/pets/a%20b.jpg",
+   * );
+   * assertEquals(
+   *   new S3Client({ endpoint: "https://minio.example" }).objectUrl("pets", "a.jpg").href,
+   *   "https://pets.minio.example/a.jpg",
+   * );
+   * ```
    */
   objectUrl(bucket: string, key = ""): URL {
     const path = key.split("/").map(encodeSegment).join("/");
@@ -247,6 +286,30 @@ export class S3Client {
    * @returns The objects and common prefixes, in key order.
    * @throws {S3Error} When a page cannot be listed (no such bucket, access denied, retries
    * exhausted).
+   *
+   * @example Pages follow their continuation tokens (a stand-in S3 here)
+   * ```ts
+   * import { S3Client } from "./s3_client.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const pages = [
+   *   "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t1</NextContinuationToken><Contents><Key>a</Key><Size>1</Size><ETag>e</ETag></Contents></ListBucketResult>",
+   *   "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>b</Key><Size>2</Size><ETag>f</ETag></Contents></ListBucketResult>",
+   * ];
+   * const asked: string[] = [];
+   * const s3 = new S3Client({
+   *   endpoint: "http://127.0.0.1:9",
+   *   fetch: (input) => {
+   *     asked.push(new URL(String(input)).searchParams.get("continuation-token") ?? "");
+   *     return Promise.resolve(new Response(pages.shift()));
+   *   },
+   * });
+   * const keys = [];
+   * for await (const item of s3.listObjects("b", "", { pageSize: 1 })) {
+   *   if (item.type === "object") keys.push(item.key);
+   * }
+   * assertEquals([keys, asked], [["a", "b"], ["", "t1"]]);
+   * ```
    */
   async *listObjects(
     bucket: string,
@@ -317,6 +380,22 @@ export class S3Client {
    * @param options `ifMatch` (an ETag), `range` (`[start, end]`, inclusive), abort signal.
    * @returns The bytes.
    * @throws {S3Error} When the object is missing, changed, unreadable, or the retries run out.
+   *
+   * @example An object rewritten since it was listed (a stand-in S3 here)
+   * ```ts
+   * import { S3Client, S3Error } from "./s3_client.ts";
+   * import { assertRejects } from "@std/assert";
+   *
+   * const s3 = new S3Client({
+   *   endpoint: "http://127.0.0.1:9",
+   *   fetch: () => Promise.resolve(new Response("new bytes", { headers: { etag: '"new"' } })),
+   * });
+   * await assertRejects(
+   *   () => s3.getObject("pets", "a.jpg", { ifMatch: '"old"' }),
+   *   S3Error,
+   *   "the object changed since it was listed",
+   * );
+   * ```
    */
   async getObject(
     bucket: string,
@@ -396,8 +475,19 @@ export class S3Client {
    * @param bucket The bucket.
    * @param key The key.
    * @param expiresSeconds Seconds the URL stays valid, 1 to 604,800 (7 days).
-   * @returns The URL.
-   * @throws {TypeError} When the client has no credentials to sign with.
+   * @returns The URL (the plain object URL when the client has no credentials: a public
+   * bucket).
+   *
+   * @example Usage
+   * ```ts
+   * import { S3Client } from "./s3_client.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const s3 = new S3Client({ endpoint: "http://127.0.0.1:9000", accessKeyId: "AKID", secretAccessKey: "shh" });
+   * const url = new URL(await s3.presignGet("pets", "a.jpg", 600));
+   * assertEquals(url.searchParams.get("X-Amz-Expires"), "600");
+   * assertEquals(url.href.includes("shh"), false);
+   * ```
    */
   async presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string> {
     const url = this.objectUrl(bucket, key);
