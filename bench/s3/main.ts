@@ -4,8 +4,8 @@
  * bench/e2e (so the target is not what is measured), side by side in one run.
  *
  * ```sh
- * deno run -A bench/s3/main.ts                 # 1 GiB: 256 images of 4 MiB
- * deno run -A bench/s3/main.ts --mib 256       # smaller
+ * deno run -A --lock=dev.lock bench/s3/main.ts             # 1 GiB: 256 images of 4 MiB
+ * deno run -A --lock=dev.lock bench/s3/main.ts --mib 256   # smaller
  * ```
  *
  * s3rver is a test server (Koa, objects in files): what the bucket case measures is upflow's S3
