@@ -121,8 +121,14 @@ for (const seed of [1, 2]) {
   });
 }
 
+/**
+ * A hang guard, not a speed target: a loaded CI machine must not fail it, an exponential or
+ * badly quadratic blow-up (minutes) must. Speed is measured in bench/, side by side.
+ */
+const PATHOLOGICAL_MS = 30_000;
+
 Deno.test({
-  name: "fuzz: pathological inputs finish quickly (deep nesting, long runs of quotes)",
+  name: "fuzz: pathological inputs finish (deep nesting, long runs of quotes)",
   permissions: { read: true },
   async fn(t) {
     const { parseMetadata } = await import("../../src/inputs/metadata.ts");
@@ -141,7 +147,7 @@ Deno.test({
         } catch (error) {
           assert(error instanceof SyntaxError, String(error));
         }
-        assert(performance.now() - started < 2_000, "within 2 s");
+        assert(performance.now() - started < PATHOLOGICAL_MS, "within the hang guard");
       });
     }
     const csvCases = [
@@ -163,7 +169,7 @@ Deno.test({
         } catch (error) {
           assert(error instanceof SyntaxError, String(error));
         }
-        assert(performance.now() - started < 3_000, "within 3 s");
+        assert(performance.now() - started < PATHOLOGICAL_MS, "within the hang guard");
       });
     }
   },
