@@ -11,6 +11,7 @@ import { InputProcessor } from "./input_processor.ts";
 import { listenOnePort } from "./one_port_server.ts";
 import { createProtocolHandler } from "./protocol_handler.ts";
 import { createRestApp } from "./rest_app.ts";
+import { VersionProcessor } from "./version_processor.ts";
 import { LocalStore } from "./store.ts";
 import { LocalV2Service } from "./v2_service.ts";
 
@@ -43,6 +44,8 @@ export interface LocalApiOptions {
   fetchUrls?: boolean;
   /** The largest request in bytes (default 128 MiB). */
   maxRequestBytes?: number;
+  /** Milliseconds between a dataset version's steps pending → in progress → ready (default 50). */
+  versionStepMs?: number;
 }
 
 /** A running local API. */
@@ -70,7 +73,7 @@ export interface LocalApi {
    */
   faultCounts(): FaultCounts;
   /**
-   * Resolves once no stored input is pending processing.
+   * Resolves once no stored input is pending processing and no dataset version is unfinished.
    *
    * @returns A promise.
    */
@@ -150,12 +153,14 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     delayMs: processingDelayMs,
     fetchUrls: options.fetchUrls ?? false,
   });
+  const versions = new VersionProcessor(store, { stepMs: options.versionStepMs ?? 50 });
   let baseUrl = "";
   const service = new LocalV2Service({
     store,
     key,
     faults,
     onInputsStored: () => processor.kick(),
+    onVersionCreated: () => versions.kick(),
     contentUrl: (hash) => `${baseUrl}/local/blobs/${hash}`,
   });
   const rest = createRestApp({ service, store, maxRequestBytes });
@@ -167,11 +172,13 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   baseUrl = `http://${host}:${server.port}`;
   processor.kick(); // inputs left pending by an earlier run
+  versions.kick(); // and versions
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       processor.close();
+      versions.close();
       faulty.cancelDelayed();
       await server.close();
       store.close();
@@ -187,7 +194,10 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     store,
     setFaults: (next) => faults.set(typeof next === "string" ? parseFaults(next) : next),
     faultCounts: () => faults.counts(),
-    waitForProcessing: () => processor.idle(),
+    waitForProcessing: async () => {
+      await processor.idle();
+      await versions.idle();
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -60,6 +60,22 @@ const ROUTES: [method: string, path: string, rpc: V2MethodName][] = [
   ["GET", `${UA}/datasets/:dataset_id`, "getDataset"],
   ["POST", `${UA}/datasets/:dataset_id/inputs`, "postDatasetInputs"],
   ["GET", `${UA}/datasets/:dataset_id/inputs`, "listDatasetInputs"],
+  ["PATCH", `${UA}/inputs`, "patchInputs"],
+  ["PATCH", `${UA}/annotations`, "patchAnnotations"],
+  ["DELETE", `${UA}/annotations`, "deleteAnnotations"],
+  ["DELETE", `${UA}/inputs/annotations`, "deleteAnnotations"],
+  ["GET", `${UA}/datasets`, "listDatasets"],
+  ["PATCH", `${UA}/datasets`, "patchDatasets"],
+  ["DELETE", `${UA}/datasets`, "deleteDatasets"],
+  ["POST", `${UA}/datasets/:dataset_id/versions`, "postDatasetVersions"],
+  ["GET", `${UA}/datasets/:dataset_id/versions`, "listDatasetVersions"],
+  ["DELETE", `${UA}/datasets/:dataset_id/versions`, "deleteDatasetVersions"],
+  ["GET", `${UA}/datasets/:dataset_id/versions/:dataset_version_id`, "getDatasetVersion"],
+  [
+    "GET",
+    `${UA}/datasets/:dataset_id/versions/:dataset_version_id/metrics`,
+    "listDatasetVersionMetricsGroups",
+  ],
 ];
 
 function statusJson(status: Status): JsonObject {

@@ -3,7 +3,7 @@
  * apps scoped by user and app ID and one table object per resource: {@linkcode InputTable}
  * (inputs and their processing), {@linkcode BlobStore} (content bytes once per SHA-256),
  * {@linkcode DatasetTable} (datasets and their inputs), {@linkcode AnnotationTable} and
- * {@linkcode JobTable} (inputs-add jobs). Every method is synchronous; group writes with
+ * {@linkcode JobTable} (inputs-add jobs) and {@linkcode DatasetVersionTable}. Every method is synchronous; group writes with
  * {@linkcode LocalStore.prototype.transaction}.
  *
  * @module
@@ -13,12 +13,14 @@ import { join } from "node:path";
 import { ANNOTATIONS_SCHEMA, AnnotationTable } from "./store/annotation_table.ts";
 import { BLOBS_SCHEMA, BlobStore } from "./store/blob_store.ts";
 import { DATASETS_SCHEMA, DatasetTable } from "./store/dataset_table.ts";
+import { DatasetVersionTable, VERSIONS_SCHEMA } from "./store/dataset_version_table.ts";
 import { INPUTS_SCHEMA, InputTable } from "./store/input_table.ts";
 import { JOBS_SCHEMA, JobTable } from "./store/job_table.ts";
 import { SqliteDb } from "./store/sqlite_db.ts";
 
 export type { AnnotationFilter, AnnotationRow } from "./store/annotation_table.ts";
-export type { DatasetRow } from "./store/dataset_table.ts";
+export type { DatasetOrder, DatasetRow } from "./store/dataset_table.ts";
+export type { VersionRow } from "./store/dataset_version_table.ts";
 export type { InputProgress, InputRow, PendingInput } from "./store/input_table.ts";
 export type { JobRow } from "./store/job_table.ts";
 export type { Page } from "./store/sqlite_db.ts";
@@ -69,6 +71,8 @@ export class LocalStore {
   readonly annotations: AnnotationTable;
   /** Inputs-add jobs. */
   readonly jobs: JobTable;
+  /** Dataset versions. */
+  readonly versions: DatasetVersionTable;
 
   /**
    * Opens (creating when needed) the store in `dataDir`.
@@ -95,13 +99,14 @@ export class LocalStore {
     this.#db = new SqliteDb(
       this.location,
       APPS_SCHEMA + BLOBS_SCHEMA + INPUTS_SCHEMA + JOBS_SCHEMA + DATASETS_SCHEMA +
-        ANNOTATIONS_SCHEMA,
+        ANNOTATIONS_SCHEMA + VERSIONS_SCHEMA,
     );
     this.inputs = new InputTable(this.#db);
     this.blobs = new BlobStore(this.#db, blobDir);
     this.datasets = new DatasetTable(this.#db);
     this.annotations = new AnnotationTable(this.#db);
     this.jobs = new JobTable(this.#db);
+    this.versions = new DatasetVersionTable(this.#db);
   }
 
   /**

@@ -14,6 +14,7 @@ import type { Status } from "../../src/gen/clarifai/api/status/status_pb.ts";
 import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts";
 import { dropsAfterCommit, throttledStatus } from "./fault_layer.ts";
 import type { FaultInjector } from "./faults.ts";
+import { annotationChangeHandlers } from "./handlers/annotation_changes.ts";
 import { annotationHandlers } from "./handlers/annotations.ts";
 import {
   Answer,
@@ -22,7 +23,10 @@ import {
   newId,
   type V2MethodName,
 } from "./handlers/common.ts";
+import { datasetChangeHandlers } from "./handlers/dataset_changes.ts";
+import { datasetVersionHandlers } from "./handlers/dataset_versions.ts";
 import { datasetHandlers } from "./handlers/datasets.ts";
+import { inputPatchHandlers } from "./handlers/input_patch.ts";
 import { inputHandlers } from "./handlers/inputs.ts";
 import { jobHandlers } from "./handlers/jobs.ts";
 import { localStatus } from "./local_status.ts";
@@ -73,12 +77,6 @@ export interface LocalV2ServiceOptions {
   contentUrl?: (hash: string) => string;
 }
 
-const notImplemented = (method: string): never => {
-  throw new Answer(
-    localStatus(StatusCode.NOT_IMPLEMENTED, `${method} is not implemented by the local API yet`),
-  );
-};
-
 /** Every method's handler, from the resource modules. */
 function allHandlers(ctx: HandlerContext): Handlers<V2MethodName> {
   return {
@@ -86,17 +84,10 @@ function allHandlers(ctx: HandlerContext): Handlers<V2MethodName> {
     ...jobHandlers(ctx),
     ...annotationHandlers(ctx),
     ...datasetHandlers(ctx),
-    patchInputs: () => notImplemented("PatchInputs"),
-    patchAnnotations: () => notImplemented("PatchAnnotations"),
-    deleteAnnotations: () => notImplemented("DeleteAnnotations"),
-    listDatasets: () => notImplemented("ListDatasets"),
-    patchDatasets: () => notImplemented("PatchDatasets"),
-    deleteDatasets: () => notImplemented("DeleteDatasets"),
-    postDatasetVersions: () => notImplemented("PostDatasetVersions"),
-    getDatasetVersion: () => notImplemented("GetDatasetVersion"),
-    listDatasetVersions: () => notImplemented("ListDatasetVersions"),
-    deleteDatasetVersions: () => notImplemented("DeleteDatasetVersions"),
-    listDatasetVersionMetricsGroups: () => notImplemented("ListDatasetVersionMetricsGroups"),
+    ...inputPatchHandlers(ctx),
+    ...annotationChangeHandlers(ctx),
+    ...datasetChangeHandlers(ctx),
+    ...datasetVersionHandlers(ctx),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The local API's input methods: PostInputs (validation by the local rules, duplicate IDs per
  * `input_id_conflict_resolution`, content bytes stored once by SHA-256, inputs stored
- * `INPUT_PENDING` for the background processor), GetInput, ListInputs, GetInputCount and
+ * `INPUT_PENDING` for the background processor, an input-level annotation for the concepts of
+ * each), GetInput, ListInputs, GetInputCount and
  * DeleteInputs.
  *
  * @module
@@ -36,6 +37,7 @@ import {
   readAppOf,
   requireItems,
 } from "./common.ts";
+import { syncInputLevelAnnotation } from "./input_level.ts";
 import { inputMessage, jobMessage } from "./messages.ts";
 
 /** An input that passed validation: its content and the SHA-256 of its bytes. */
@@ -176,6 +178,7 @@ function storeInput(ctx: HandlerContext, input: Input, p: Prepared, r: StoreRequ
   for (const datasetId of input.datasetIds) {
     ctx.store.datasets.addInput(r.app, datasetId, id, r.now);
   }
+  syncInputLevelAnnotation(ctx, r.app, id, data.concepts, r.now);
   if (p.hash !== null) data[kind as "image"]!.url = ctx.contentUrl(p.hash);
   return create(InputSchema, {
     id,

@@ -173,6 +173,54 @@ export class AnnotationTable {
   }
 
   /**
+   * Reads an input's earliest input-level annotation.
+   *
+   * @param app The app's key.
+   * @param inputId The input ID.
+   * @returns The annotation, or `undefined`.
+   */
+  inputLevelOf(app: number, inputId: string): AnnotationRow | undefined {
+    const r = this.#db.sql(
+      `SELECT * FROM annotations WHERE app = ? AND input_id = ? AND input_level = 1
+       ORDER BY seq LIMIT 1`,
+    ).get(app, inputId);
+    return r === undefined ? undefined : toAnnotationRow(r);
+  }
+
+  /**
+   * Replaces an annotation's data.
+   *
+   * @param app The app's key.
+   * @param id The annotation ID.
+   * @param data The new `Data` as protobuf binary.
+   * @param now Milliseconds since the epoch.
+   */
+  setData(app: number, id: string, data: Uint8Array, now: number): void {
+    this.#db.sql("UPDATE annotations SET data = ?, modified_at = ? WHERE app = ? AND id = ?").run(
+      data,
+      now,
+      app,
+      id,
+    );
+  }
+
+  /**
+   * Deletes annotations by ID.
+   *
+   * @param app The app's key.
+   * @param ids The annotation IDs.
+   * @returns How many were deleted.
+   */
+  delete(app: number, ids: string[]): number {
+    return Number(
+      this.#db.sql(`DELETE FROM annotations WHERE app = ? AND ${inJson("id")}`).run(
+        app,
+        JSON.stringify(ids),
+      ).changes,
+    );
+  }
+
+  /**
    * Deletes the annotations of some inputs.
    *
    * @param app The app's key.

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type InputRow, toInputRow } from "./input_table.ts";
+import { INPUT_CODES, type InputRow, toInputRow } from "./input_table.ts";
 import { inJson, type Page, type SqliteDb } from "./sqlite_db.ts";
 
 /** The tables' schema. */
@@ -39,6 +39,16 @@ export interface DatasetRow {
   /** Milliseconds since the epoch. */
   modifiedAt: number;
 }
+
+/** The order ListDatasets lists datasets in. */
+export interface DatasetOrder {
+  /** By creation time, modification time or ID. */
+  by: "created" | "modified" | "id";
+  /** Ascending instead of descending. */
+  ascending: boolean;
+}
+
+const ORDER_COLUMNS = { created: "created_at", modified: "modified_at", id: "id" } as const;
 
 /**
  * The datasets of every app and their inputs.
@@ -97,6 +107,73 @@ export class DatasetTable {
     this.#db.sql(
       "INSERT INTO datasets (app, id, message, created_at, modified_at) VALUES (?, ?, ?, ?, ?)",
     ).run(app, row.id, row.message, row.createdAt, row.modifiedAt);
+  }
+
+  /**
+   * Lists an app's datasets.
+   *
+   * @param app The app's key.
+   * @param search Text the ID or description must contain (none when empty).
+   * @param order The order.
+   * @param page Paging.
+   * @returns The datasets.
+   */
+  list(app: number, search: string, order: DatasetOrder, page: Page): DatasetRow[] {
+    const direction = order.ascending ? "ASC" : "DESC";
+    const where = search === "" ? "" : "AND (instr(lower(id), lower(?)) > 0)";
+    const args: (string | number)[] = search === "" ? [app] : [app, search];
+    return this.#db.sql(
+      `SELECT * FROM datasets WHERE app = ? ${where}
+       ORDER BY ${ORDER_COLUMNS[order.by]} ${direction}, id ${direction} LIMIT ? OFFSET ?`,
+    ).all(...args, page.limit, page.offset).map((r) => ({
+      id: String(r.id),
+      message: r.message as Uint8Array,
+      createdAt: Number(r.created_at),
+      modifiedAt: Number(r.modified_at),
+    }));
+  }
+
+  /**
+   * Replaces a dataset's message (a patch).
+   *
+   * @param app The app's key.
+   * @param id The dataset ID.
+   * @param message The `Dataset` message as protobuf binary.
+   * @param now Milliseconds since the epoch.
+   */
+  setMessage(app: number, id: string, message: Uint8Array, now: number): void {
+    this.#db.sql("UPDATE datasets SET message = ?, modified_at = ? WHERE app = ? AND id = ?").run(
+      message,
+      now,
+      app,
+      id,
+    );
+  }
+
+  /**
+   * Deletes a dataset and its memberships (never its inputs).
+   *
+   * @param app The app's key.
+   * @param id The dataset ID.
+   */
+  delete(app: number, id: string): void {
+    this.#db.sql("DELETE FROM dataset_inputs WHERE app = ? AND dataset_id = ?").run(app, id);
+    this.#db.sql("DELETE FROM datasets WHERE app = ? AND id = ?").run(app, id);
+  }
+
+  /**
+   * Counts a dataset's inputs still pending or in processing.
+   *
+   * @param app The app's key.
+   * @param datasetId The dataset ID.
+   * @returns How many.
+   */
+  unfinishedInputs(app: number, datasetId: string): number {
+    const r = this.#db.sql(
+      `SELECT COUNT(*) AS n FROM dataset_inputs d JOIN inputs i ON i.app = d.app AND i.id = d.input_id
+       WHERE d.app = ? AND d.dataset_id = ? AND i.status_code IN (?, ?)`,
+    ).get(app, datasetId, INPUT_CODES.PENDING, INPUT_CODES.IN_PROGRESS);
+    return Number(r?.n ?? 0);
   }
 
   /**
