@@ -18,6 +18,7 @@ import { invalidIdReason } from "../inputs/ids.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
+import { callerRetries } from "../clarifai/retry_interceptor.ts";
 import type { RateLimiter } from "../clarifai/rate_limiter.ts";
 
 /**
@@ -205,7 +206,8 @@ class PresenceChecker {
   async appIsEmpty(): Promise<boolean> {
     try {
       const response = await this.#call(
-        (signal) => this.#client.getInputCount({ userAppId: this.#userAppId }, { signal }),
+        (signal) =>
+          this.#client.getInputCount({ userAppId: this.#userAppId }, callerRetries(signal)),
       );
       if (classifyStatus(response.status) !== "success") return false;
       // A successful answer without counts counts nothing.
@@ -236,7 +238,7 @@ class PresenceChecker {
           ids,
           page: 1,
           perPage: ids.length,
-        }, { signal })
+        }, callerRetries(signal))
       );
       if (classifyStatus(response.status) !== "success") return undefined;
       return new Map(response.inputs.map((input) => [input.id, input]));
