@@ -267,7 +267,12 @@ Deno.test("a refused connection is a retryable error", NET, async (t) => {
   await probe.close();
   for (const transport of ["grpc", "grpc-web"] as const) {
     await t.step(transport, async () => {
-      const client = createClarifaiClient({ base: `http://127.0.0.1:${port}`, transport });
+      // The client's own retries off: withRetry below is what is checked.
+      const client = createClarifaiClient({
+        base: `http://127.0.0.1:${port}`,
+        transport,
+        callRetry: false,
+      });
       const { policy, waits } = noSleep();
       try {
         const error = await assertRejects(
