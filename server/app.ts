@@ -48,6 +48,14 @@ function codeOfStatus(status: number): string {
 }
 
 /**
+ * The upload service's app: a Hono app. Serve it with `Deno.serve(app.fetch)`, call
+ * `app.request()` in tests, or mount it in an app of your own with `app.route()`.
+ *
+ * @internal
+ */
+export type UploadApp = Hono;
+
+/**
  * Builds the service's HTTP app over an open {@linkcode UploadService}:
  *
  * - `GET /healthz`, `GET /metrics`, `GET /openapi.json`, and the web page `GET /` with its
@@ -87,7 +95,7 @@ function codeOfStatus(status: number): string {
  * await service.close();
  * ```
  */
-export function createApp(service: UploadService): Hono {
+export function createApp(service: UploadService): UploadApp {
   const app = new Hono();
 
   app.use("*", async (c, next) => {

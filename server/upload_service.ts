@@ -105,9 +105,17 @@ export class UploadService {
   readonly maxFiles: number;
   /** Bytes allowed in a form field or JSON body. */
   readonly maxFieldBytes: number;
-  /** The jobs. */
+  /**
+   * The jobs, kept in the data folder (the app's routes read and start them).
+   *
+   * @internal
+   */
   readonly jobs: Jobs;
-  /** The metrics. */
+  /**
+   * The counters `GET /metrics` renders.
+   *
+   * @internal
+   */
   readonly metrics: Metrics;
   /** Writes a log line. */
   readonly log: (line: string) => void;
@@ -177,6 +185,8 @@ export class UploadService {
    * @param request The request's PAT, user and app.
    * @returns The client and how to release it.
    * @throws {ApiError} 400 when a user or app is given but uploads go to the local API.
+   *
+   * @internal
    */
   async target(request: TargetRequest): Promise<JobTarget> {
     const own = request.pat !== undefined || request.userId !== undefined ||
@@ -216,6 +226,8 @@ export class UploadService {
    * @param job The job.
    * @param events Its run's events.
    * @param target The target to release at the end.
+   *
+   * @internal
    */
   start(job: Job, events: ReadableStream<ProgressEvent>, target?: JobTarget): void {
     this.log(`job ${job.id} started: ${job.record.kind} ${job.record.source}`);

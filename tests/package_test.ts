@@ -75,3 +75,49 @@ Deno.test("what upflow ships imports packages through the import map only", asyn
   }
   assertEquals(inline, []);
 });
+
+/** The modules an entry point loads: local paths relative to the repository, and the others. */
+async function moduleGraph(entry: string): Promise<{ local: string[]; other: string[] }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--lock=dev.lock", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(output.success, true, new TextDecoder().decode(output.stderr));
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const root = ROOT.href;
+  const local = info.modules.map((m) => m.specifier).filter((s) => s.startsWith(root))
+    .map((s) => s.slice(root.length));
+  const other = info.modules.map((m) => m.specifier).filter((s) => !s.startsWith(root));
+  return { local, other };
+}
+
+Deno.test("the library entry loads no server, no local API and no Hono", async () => {
+  const { local, other } = await moduleGraph("mod.ts");
+  assertEquals(local.filter((path) => path.startsWith("server/")), []);
+  assertEquals(local.filter((path) => path.startsWith("src/cli/")), []);
+  assertEquals(other.filter((specifier) => /hono|node:http2?$/.test(specifier)), []);
+});
+
+Deno.test("deno.json exports the four entry points, each a file that exists", async () => {
+  const config = await readJson("deno.json");
+  assertEquals(config.exports, {
+    ".": "./mod.ts",
+    "./cli": "./cli.ts",
+    "./server": "./server.ts",
+    "./local": "./local.ts",
+  });
+  for (const path of Object.values(config.exports as Record<string, string>)) {
+    assertEquals((await Deno.stat(new URL(path, ROOT))).isFile, true, path);
+  }
+});
+
+Deno.test("the entry points name their exports (no export *)", async () => {
+  for (const entry of ["mod.ts", "cli.ts", "server.ts", "local.ts"]) {
+    const text = await Deno.readTextFile(new URL(entry, ROOT));
+    assertEquals(/export \*/.test(text), false, entry);
+  }
+});

@@ -58,7 +58,11 @@ export interface LocalApi {
   readonly hostname: string;
   /** The accepted API key. */
   readonly key: string;
-  /** The store, for tests to inspect. */
+  /**
+   * The store, for tests to inspect.
+   *
+   * @internal
+   */
   readonly store: LocalStore;
   /**
    * Replaces the fault knobs at runtime.

@@ -54,6 +54,8 @@ export type PostInputsFields = {
 /**
  * Sends a PostInputs request whose inputs are given as messages (encoded here, media bytes
  * referenced) or as chunks already encoded.
+ *
+ * @internal
  */
 export type ChunkedPostInputs = (
   fields: PostInputsFields,

@@ -9,14 +9,7 @@
  */
 
 import { create } from "@bufbuild/protobuf";
-import {
-  type Client,
-  Code,
-  ConnectError,
-  createClient,
-  type Interceptor,
-  type Transport,
-} from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import {
   createGrpcTransport,
   createNodeHttpClient,
@@ -24,9 +17,15 @@ import {
 } from "@connectrpc/connect-node";
 import { type ChunkedPostInputs, createChunkedPostInputs } from "./chunked_post_inputs.ts";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import { type UserAppIDSet, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
+import { UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import { V2 } from "../gen/clarifai/api/service_pb.ts";
 import { Secret } from "./secret.ts";
+import type {
+  ClarifaiUserAppId,
+  ConnectInterceptor,
+  ConnectTransport,
+  V2Client,
+} from "./api_types.ts";
 import { retryInterceptor } from "./retry_interceptor.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
@@ -51,7 +50,7 @@ export interface ClarifaiTransportSettings {
   /** The base URL, normalised (no trailing `/`). */
   baseUrl: string;
   /** Interceptors to install, the auth header first. */
-  interceptors: Interceptor[];
+  interceptors: ConnectInterceptor[];
   /** The deadline of each call, milliseconds (0: none). */
   defaultTimeoutMs: number;
   /** The largest message read, bytes. */
@@ -80,7 +79,7 @@ export interface ClarifaiClientOptions {
    * or a factory making any Connect transport from the settings (tests use
    * `createRouterTransport`).
    */
-  transport?: ClarifaiTransportKind | ((settings: ClarifaiTransportSettings) => Transport);
+  transport?: ClarifaiTransportKind | ((settings: ClarifaiTransportSettings) => ConnectTransport);
   /** The deadline of each call, milliseconds; 0 for none (default {@linkcode DEFAULT_TIMEOUT_MS}). */
   timeoutMs?: number;
   /** The largest message sent or received (default {@linkcode DEFAULT_MAX_MESSAGE_BYTES}). */
@@ -88,7 +87,7 @@ export interface ClarifaiClientOptions {
   /** The fetch used by gRPC-web (default: the global one). */
   fetch?: typeof globalThis.fetch;
   /** More interceptors, run after the auth header is set. */
-  interceptors?: Interceptor[];
+  interceptors?: ConnectInterceptor[];
   /**
    * How every unary call is retried on throttling, `UNAVAILABLE` and the other retryable
    * outcomes ({@linkcode retryInterceptor}): a policy, or `false` for no retries. Default: 10
@@ -103,9 +102,9 @@ export interface ClarifaiClientOptions {
  * A Connect client for `clarifai.api.V2` (`postInputs`, `getInputsAddJob`, …), plus what each
  * request needs and a way to let go of the connection.
  */
-export type ClarifaiClient = Client<typeof V2> & {
+export type ClarifaiClient = V2Client & {
   /** The `user_app_id` to put in each request (`undefined` when no user and app are set). */
-  readonly userAppId: UserAppIDSet | undefined;
+  readonly userAppId: ClarifaiUserAppId | undefined;
   /** The normalised base URL. */
   readonly base: string;
   /** The protocol in use (`custom` for a transport factory). */
@@ -188,7 +187,7 @@ function unavailableOnNetworkError(fetchFn: typeof globalThis.fetch): typeof glo
   };
 }
 
-function authInterceptor(pat: Secret): Interceptor {
+function authInterceptor(pat: Secret): ConnectInterceptor {
   return (next) => (req) => {
     req.header.set("authorization", `Key ${pat.reveal()}`);
     return next(req);
@@ -310,7 +309,7 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
     writeMaxBytes: maxBytes,
   };
 
-  let transport: Transport;
+  let transport: ConnectTransport;
   let close = () => {};
   let postInputsChunked: ChunkedPostInputs | undefined;
   if (typeof kind === "function") {

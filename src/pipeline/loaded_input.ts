@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Input } from "../gen/clarifai/api/resources_pb.ts";
+import type { ClarifaiInput } from "../clarifai/api_types.ts";
 import type { InputDraft, Rejection, Skip } from "../inputs/input_draft.ts";
 
 /** A draft whose content is loaded, as the `Input` to send in `PostInputs`. */
@@ -12,7 +12,7 @@ export interface LoadedInput {
   /** The draft the input was made from (its regions and frames are posted later). */
   draft: InputDraft;
   /** The input as sent in `PostInputs`. */
-  input: Input;
+  input: ClarifaiInput;
   /** The input's exact encoded size in bytes, `toBinary(InputSchema, input).length`. */
   encodedSize: number;
   /** How many content bytes were read or carried (0 for URL content). */

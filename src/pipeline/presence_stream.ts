@@ -10,6 +10,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { V2Client } from "../clarifai/api_types.ts";
 import type { Input, UserAppIDSet } from "../gen/clarifai/api/resources_pb.ts";
 import { UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
@@ -36,7 +37,7 @@ export const EXISTING_POLICIES: readonly ExistingPolicy[] = ["skip", "fail", "ne
 /** Options of {@linkcode PresenceStream}. */
 export interface PresenceStreamOptions {
   /** A Connect client of `clarifai.api.V2`. */
-  client: Client<typeof V2>;
+  client: V2Client;
   /** The user and app the inputs go to. */
   userAppId?: { userId: string; appId: string };
   /** What to do with inputs the server holds (default `skip`). */

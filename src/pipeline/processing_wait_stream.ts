@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { Client } from "@connectrpc/connect";
-import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { V2Client } from "../clarifai/api_types.ts";
 import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { ProgressEvent } from "./progress_event.ts";
@@ -19,7 +18,7 @@ import { FatalUploadError } from "../clarifai/errors.ts";
 /** Options of {@linkcode ProcessingWaitStream}. */
 export interface ProcessingWaitOptions {
   /** A Connect client of `clarifai.api.V2`. */
-  client: Client<typeof V2>;
+  client: V2Client;
   /** The user and app the inputs went to. */
   userAppId?: { userId: string; appId: string };
   /** The journal to record processing failures in. */

@@ -10,6 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallOptions, Client } from "@connectrpc/connect";
 import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { V2Client } from "../clarifai/api_types.ts";
 import type { Annotation, UserAppIDSet } from "../gen/clarifai/api/resources_pb.ts";
 import { InputIDConflictResolution, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
@@ -37,7 +38,7 @@ export const MAX_ANNOTATIONS_PER_REQUEST = 128;
 /** Options of {@linkcode UploadStream}. */
 export interface UploadStreamOptions {
   /** A Connect client of `clarifai.api.V2`. */
-  client: Client<typeof V2>;
+  client: V2Client;
   /** The user and app the inputs go to (needed with a PAT). */
   userAppId?: { userId: string; appId: string };
   /** Requests in flight at once (1..64, default 4). */

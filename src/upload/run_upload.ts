@@ -6,9 +6,8 @@
  * @module
  */
 import { Code } from "@connectrpc/connect";
-import type { Client } from "@connectrpc/connect";
 import { statusCodeName } from "../clarifai/status_codes.ts";
-import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { V2Client } from "../clarifai/api_types.ts";
 import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
 import { UniqueIdsStream } from "../inputs/unique_ids_stream.ts";
 import { validateDraft } from "../inputs/validate_draft.ts";
@@ -31,7 +30,7 @@ import type { RetryPolicy } from "../clarifai/retry_policy.ts";
 /** Options of an upload run. */
 export interface RunUploadOptions {
   /** A Connect client of `clarifai.api.V2` (not needed for a dry run). */
-  client?: Client<typeof V2>;
+  client?: V2Client;
   /** The user and app the inputs go to. */
   userAppId?: { userId: string; appId: string };
   /** Where the inputs go, for people (shown in the `start` event). */

@@ -17,6 +17,9 @@ export const file_clarifai_api_status_status_code: GenFile = /*@__PURE__*/
   );
 
 /**
+ * Clarifai's status codes: the `status.code` of a response and of each input, annotation or job
+ * in it (`SUCCESS`, `MIXED_STATUS`, `INPUT_DOWNLOAD_FAILED`, `CONN_KEY_INVALID`, …).
+ *
  * @generated from enum clarifai.api.status.StatusCode
  */
 export enum StatusCode {
