@@ -75,8 +75,7 @@ export type UploadApp = Hono;
  *
  * @example A dry run of a CSV body
  * ```ts
- * import { createApp } from "./app.ts";
- * import { UploadService } from "./upload_service.ts";
+ * import { createApp, UploadService } from "@upflow/upflow/server";
  * import { assertEquals } from "@std/assert";
  *
  * const service = await UploadService.open({

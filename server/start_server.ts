@@ -56,7 +56,7 @@ export function isLoopback(hostname: string): boolean {
  *
  * @example Serve on a free port and ask for health
  * ```ts
- * import { startServer } from "./start_server.ts";
+ * import { startServer } from "@upflow/upflow/server";
  * import { assertEquals } from "@std/assert";
  *
  * const server = await startServer({ port: 0, root: ".", dataDir: await Deno.makeTempDir(), log: () => {} });

@@ -83,7 +83,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  *
  * @example Open and close
  * ```ts
- * import { UploadService } from "./upload_service.ts";
+ * import { UploadService } from "@upflow/upflow/server";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();

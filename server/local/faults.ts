@@ -71,7 +71,7 @@ const PROBABILITIES = ["throttle", "unavailable", "dropAfterCommit", "failInput"
  *
  * @example Parse a specification
  * ```ts
- * import { parseFaults } from "./faults.ts";
+ * import { parseFaults } from "@upflow/upflow/local";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * assertEquals(parseFaults("throttle=0.1,rps=15,seed=7"), { throttle: 0.1, rps: 15, seed: 7 });

@@ -126,7 +126,7 @@ function validate(options: LocalApiOptions): void {
  *
  * @example Start on a free port and ask for the input count over Connect
  * ```ts
- * import { startLocalApi } from "./local_api.ts";
+ * import { startLocalApi } from "@upflow/upflow/local";
  * import { assertEquals } from "@std/assert";
  *
  * const api = await startLocalApi({ dataDir: ":memory:" });

@@ -207,9 +207,9 @@ function nonEmpty(value: string | undefined): string | undefined {
  *
  * @example Call an in-memory V2 service
  * ```ts
- * import { createClarifaiClient } from "./client.ts";
+ * import { createClarifaiClient } from "@upflow/upflow";
  * import { V2 } from "../gen/clarifai/api/service_pb.ts";
- * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+ * import { StatusCode } from "@upflow/upflow";
  * import { createRouterTransport } from "@connectrpc/connect";
  * import { assertEquals } from "@std/assert";
  *
@@ -370,7 +370,7 @@ export interface EnvReader {
  *
  * @example Usage
  * ```ts
- * import { clarifaiOptionsFromEnv } from "./client.ts";
+ * import { clarifaiOptionsFromEnv } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const env = new Map([

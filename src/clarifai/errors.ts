@@ -32,8 +32,7 @@ export interface FatalUploadErrorOptions {
  *
  * @example Stop on a fatal response status
  * ```ts
- * import { FatalUploadError } from "./errors.ts";
- * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+ * import { FatalUploadError, StatusCode } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const error = FatalUploadError.fromStatus({ code: StatusCode.CONN_EXCEED_MONTHLY_LIMIT });
@@ -72,7 +71,7 @@ export class FatalUploadError extends Error {
    *
    * @example Usage
    * ```ts
-   * import { FatalUploadError } from "./errors.ts";
+   * import { FatalUploadError } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const error = FatalUploadError.fromStatus({ code: 11008, details: "API key not found" });
@@ -100,7 +99,7 @@ export class FatalUploadError extends Error {
    *
    * @example Usage
    * ```ts
-   * import { FatalUploadError } from "./errors.ts";
+   * import { FatalUploadError } from "@upflow/upflow";
    * import { Code, ConnectError } from "@connectrpc/connect";
    * import { assertEquals } from "@std/assert";
    *

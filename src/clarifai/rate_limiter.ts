@@ -95,7 +95,7 @@ function positive(name: string, value: number): void {
  *
  * @example Pace requests and slow down on throttling
  * ```ts
- * import { RateLimiter } from "./rate_limiter.ts";
+ * import { RateLimiter } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const limiter = new RateLimiter({ rps: 200 });
@@ -176,7 +176,7 @@ export class RateLimiter {
    *
    * @example Usage
    * ```ts
-   * import { RateLimiter } from "./rate_limiter.ts";
+   * import { RateLimiter } from "@upflow/upflow";
    * import { assertRejects } from "@std/assert";
    *
    * const limiter = new RateLimiter({ rps: 1 });
@@ -202,7 +202,7 @@ export class RateLimiter {
    *
    * @example Usage
    * ```ts
-   * import { RateLimiter } from "./rate_limiter.ts";
+   * import { RateLimiter } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const limiter = new RateLimiter({ rps: 15, cooldownMs: 0 });
@@ -228,7 +228,7 @@ export class RateLimiter {
    *
    * @example Usage
    * ```ts
-   * import { RateLimiter } from "./rate_limiter.ts";
+   * import { RateLimiter } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const limiter = new RateLimiter({ rps: 4, increaseRps: 2 });

@@ -48,7 +48,7 @@ function checkCount(name: string, value: number, min: number): void {
  *
  * @example Backoff bounds
  * ```ts
- * import { RetryPolicy } from "./retry_policy.ts";
+ * import { RetryPolicy } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const policy = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 });
@@ -104,7 +104,7 @@ export class RetryPolicy {
    *
    * @example Usage
    * ```ts
-   * import { RetryPolicy } from "./retry_policy.ts";
+   * import { RetryPolicy } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const policy = new RetryPolicy({ baseDelayMs: 250, maxDelayMs: 20_000 });
@@ -127,7 +127,7 @@ export class RetryPolicy {
    *
    * @example Usage
    * ```ts
-   * import { RetryPolicy } from "./retry_policy.ts";
+   * import { RetryPolicy } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const policy = new RetryPolicy({ baseDelayMs: 1000, random: () => 0.25 });
@@ -149,7 +149,7 @@ export class RetryPolicy {
    *
    * @example Usage
    * ```ts
-   * import { RetryPolicy } from "./retry_policy.ts";
+   * import { RetryPolicy } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const waits: number[] = [];
@@ -271,8 +271,7 @@ function defaultStatusOf(response: unknown): StatusLike | undefined {
  *
  * @example Retry a throttled call
  * ```ts
- * import { RetryPolicy, withRetry } from "./retry_policy.ts";
- * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
+ * import { RetryPolicy, StatusCode, withRetry } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const policy = new RetryPolicy({ sleep: () => Promise.resolve() });

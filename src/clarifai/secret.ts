@@ -13,7 +13,7 @@ const REDACTED = "[redacted]";
  *
  * @example Usage
  * ```ts
- * import { Secret } from "./secret.ts";
+ * import { Secret } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const options = { pat: new Secret("abc123"), userId: "me" };
@@ -47,7 +47,7 @@ export class Secret {
    *
    * @example Usage
    * ```ts
-   * import { Secret } from "./secret.ts";
+   * import { Secret } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * assertEquals(new Secret("k").reveal(), "k");
@@ -64,7 +64,7 @@ export class Secret {
    *
    * @example Usage
    * ```ts
-   * import { Secret } from "./secret.ts";
+   * import { Secret } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * assertEquals(new Secret("k").toString(), "[redacted]");
@@ -81,7 +81,7 @@ export class Secret {
    *
    * @example Usage
    * ```ts
-   * import { Secret } from "./secret.ts";
+   * import { Secret } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * assertEquals(JSON.stringify(new Secret("k")), '"[redacted]"');

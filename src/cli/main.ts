@@ -64,7 +64,7 @@ const COMMANDS: Record<string, Command> = {
  *
  * @example Usage
  * ```ts
- * import { main } from "./main.ts";
+ * import { main } from "@upflow/upflow/cli";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(await main(["no-such-command"]), 2);
@@ -73,7 +73,8 @@ const COMMANDS: Record<string, Command> = {
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    console.log(MAIN_HELP);
+    // Installed with `deno install`, the command is `upflow`, not `deno task upflow`.
+    console.log(MAIN_HELP.replaceAll("deno task upflow", programName()));
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   if (command === "--version" || command === "-V" || command === "version") {

@@ -53,7 +53,7 @@ export function invalidIdReason(id: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { cleanId } from "./ids.ts";
+ * import { cleanId } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(cleanId("My Cat.01"), "my_cat_01");

@@ -172,7 +172,7 @@ export type DraftOrRejection =
  *
  * @example Usage
  * ```ts
- * import { isDraft } from "./input_draft.ts";
+ * import { isDraft } from "@upflow/upflow";
  * import { assert } from "@std/assert";
  *
  * assert(isDraft({

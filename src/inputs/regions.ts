@@ -120,7 +120,7 @@ export function boxFromList(list: readonly number[]): BoxDraft {
  *
  * @example A box touching the right edge of a 640×480 image
  * ```ts
- * import { boxFromPixels } from "./regions.ts";
+ * import { boxFromPixels } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -153,7 +153,7 @@ export function boxFromPixels(pixels: readonly number[], size: ImageSize): BoxDr
  *
  * @example Usage
  * ```ts
- * import { boxFromCenter } from "./regions.ts";
+ * import { boxFromCenter } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(boxFromCenter(0.5, 0.5, 0.5, 1), { left: 0.25, top: 0, right: 0.75, bottom: 1 });
@@ -180,7 +180,7 @@ export function boxFromCenter(cx: number, cy: number, width: number, height: num
  *
  * @example Usage
  * ```ts
- * import { pointsFromPixels } from "./regions.ts";
+ * import { pointsFromPixels } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(pointsFromPixels([0, 0, 100, 0, 100, 50], { width: 100, height: 100 }), [

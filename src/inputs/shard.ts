@@ -30,7 +30,7 @@ export const MAX_SHARDS = 100_000;
  *
  * @example Usage
  * ```ts
- * import { parseShard } from "./shard.ts";
+ * import { parseShard } from "@upflow/upflow";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * assertEquals(parseShard("3/8"), { index: 3, count: 8 });
@@ -83,7 +83,7 @@ export function shardOf(key: string, count: number): number {
  * @example Keep shard 0 of 2
  * ```ts
  * import { ShardStream, shardOf } from "./shard.ts";
- * import type { DraftOrRejection } from "./input_draft.ts";
+ * import type { DraftOrRejection } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const items: DraftOrRejection[] = ["a", "b", "c", "d"].map((id) => ({

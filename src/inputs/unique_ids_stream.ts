@@ -29,8 +29,7 @@ export interface UniqueIdsStreamOptions {
  *
  * @example Usage
  * ```ts
- * import { UniqueIdsStream } from "./unique_ids_stream.ts";
- * import type { DraftOrRejection } from "./input_draft.ts";
+ * import { type DraftOrRejection, UniqueIdsStream } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const draft = (id: string, location: string): DraftOrRejection => ({
@@ -62,7 +61,7 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
    *
    * @example Usage
    * ```ts
-   * import { UniqueIdsStream } from "./unique_ids_stream.ts";
+   * import { UniqueIdsStream } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * assertEquals(new UniqueIdsStream().idCount, 0);
@@ -108,7 +107,7 @@ export class UniqueIdsStream extends TransformStream<DraftOrRejection, DraftOrRe
    *
    * @example Usage
    * ```ts
-   * import { UniqueIdsStream } from "./unique_ids_stream.ts";
+   * import { UniqueIdsStream } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const stream = new UniqueIdsStream();

@@ -202,9 +202,9 @@ function copyContent(content: InputDraft["content"]): InputDraft["content"] {
  *
  * @example A box outside the image, refused or clamped
  * ```ts
- * import { validateDraft } from "./validate_draft.ts";
+ * import { validateDraft } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
- * import type { InputDraft } from "./input_draft.ts";
+ * import type { InputDraft } from "@upflow/upflow";
  *
  * const draft: InputDraft = {
  *   id: "cat-01",
@@ -222,7 +222,7 @@ function copyContent(content: InputDraft["content"]): InputDraft["content"] {
  *
  * @example Raw content is for text only
  * ```ts
- * import { validateDraft } from "./validate_draft.ts";
+ * import { validateDraft } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(

@@ -160,7 +160,7 @@ function isEntry(value: unknown): value is JournalEntry {
  *
  * @example Usage
  * ```ts
- * import { readJournal } from "./journal.ts";
+ * import { readJournal } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const path = await Deno.makeTempFile({ suffix: ".ndjson" });
@@ -367,7 +367,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  *
  * @example Usage
  * ```ts
- * import { Journal } from "./journal.ts";
+ * import { Journal } from "@upflow/upflow";
  * import { assert } from "@std/assert";
  *
  * const dir = await Deno.makeTempDir();
@@ -419,7 +419,7 @@ export class Journal {
    *
    * @example Usage
    * ```ts
-   * import { Journal } from "./journal.ts";
+   * import { Journal } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * assertEquals(Journal.indexPath("a/j.ndjson"), "a/j.ndjson.index.sqlite");

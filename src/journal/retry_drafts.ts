@@ -27,8 +27,7 @@ export interface RetryPlan {
  *
  * @example Usage
  * ```ts
- * import { retryDrafts } from "./retry_drafts.ts";
- * import { readJournal } from "./journal.ts";
+ * import { readJournal, retryDrafts } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const path = await Deno.makeTempFile({ suffix: ".ndjson" });

@@ -69,8 +69,7 @@ export const MAX_VIDEO_REQUEST_BYTES = 128_000_000;
  *
  * @example Batches of two
  * ```ts
- * import { BatchStream } from "./batch_stream.ts";
- * import type { LoadedItem } from "./loaded_input.ts";
+ * import { BatchStream, type LoadedItem } from "@upflow/upflow";
  * import { toInput } from "../inputs/to_input.ts";
  * import { encodedInputSize } from "./encoded_size.ts";
  * import { assertEquals } from "@std/assert";
@@ -107,7 +106,7 @@ export class BatchStream extends TransformStream<LoadedItem, BatchItem> {
    *
    * @example Usage
    * ```ts
-   * import { BatchStream } from "./batch_stream.ts";
+   * import { BatchStream } from "@upflow/upflow";
    * import { assertThrows } from "@std/assert";
    *
    * new BatchStream({ batchSize: 128, maxBatchBytes: 16 * 1024 * 1024 });

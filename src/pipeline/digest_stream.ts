@@ -53,11 +53,11 @@ export function loadedDigest(loaded: LoadedInput): string {
  *
  * @example Usage
  * ```ts
- * import { DigestStream } from "./digest_stream.ts";
+ * import { DigestStream } from "@upflow/upflow";
  * import { DIGEST_KEY, digestOf, objectDigest } from "../inputs/content_digest.ts";
  * import { toInput } from "../inputs/to_input.ts";
  * import { encodedInputSize } from "./encoded_size.ts";
- * import type { LoadedItem } from "./loaded_input.ts";
+ * import type { LoadedItem } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const draft = { id: "a", kind: "image" as const, content: { type: "url" as const, url: "https://x/a.jpg" }, location: "x", concepts: [] };

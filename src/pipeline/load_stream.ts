@@ -70,8 +70,7 @@ const utf8 = new TextEncoder();
  *
  * @example Load a text file and an inline text
  * ```ts
- * import { LoadStream } from "./load_stream.ts";
- * import type { DraftOrRejection } from "../inputs/input_draft.ts";
+ * import { type DraftOrRejection, LoadStream } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = await Deno.makeTempDir();
@@ -113,7 +112,7 @@ export class LoadStream extends TransformStream<DraftOrRejection, LoadedItem> {
    *
    * @example Usage
    * ```ts
-   * import { LoadStream } from "./load_stream.ts";
+   * import { LoadStream } from "@upflow/upflow";
    * import { assertThrows } from "@std/assert";
    *
    * new LoadStream({ concurrency: 8 });

@@ -33,7 +33,7 @@ export type LoadedItem =
  *
  * @example Usage
  * ```ts
- * import { isLoaded } from "./loaded_input.ts";
+ * import { isLoaded } from "@upflow/upflow";
  * import { assert } from "@std/assert";
  *
  * assert(!isLoaded({ type: "rejected", rejection: { location: "a.jpg", reason: "empty file" } }));

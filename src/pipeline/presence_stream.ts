@@ -82,12 +82,11 @@ export interface PresenceStreamOptions {
  *
  * @example An input the server holds with the same content is not sent again
  * ```ts
- * import { PresenceStream } from "./presence_stream.ts";
+ * import { PresenceStream } from "@upflow/upflow";
  * import { DIGEST_KEY, digestOf } from "../inputs/content_digest.ts";
  * import { createClient, createRouterTransport } from "@connectrpc/connect";
  * import { V2 } from "../gen/clarifai/api/service_pb.ts";
- * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
- * import type { DraftOrRejection } from "../inputs/input_draft.ts";
+ * import { type DraftOrRejection, StatusCode } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const url = (id: string) => `https://example.com/${id}.jpg`;

@@ -49,11 +49,10 @@ interface Job {
  *
  * @example Wait for a job that is already finished
  * ```ts
- * import { ProcessingWaitStream } from "./processing_wait_stream.ts";
+ * import { ProcessingWaitStream } from "@upflow/upflow";
  * import { createClient, createRouterTransport } from "@connectrpc/connect";
  * import { V2 } from "../gen/clarifai/api/service_pb.ts";
- * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
- * import type { ProgressEvent } from "./progress_event.ts";
+ * import { type ProgressEvent, StatusCode } from "@upflow/upflow";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
 import { abortableSleep, type RateLimiter } from "../clarifai/rate_limiter.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";

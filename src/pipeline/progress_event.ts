@@ -226,8 +226,7 @@ export function zeroCounts(): UploadCounts {
  *
  * @example Usage
  * ```ts
- * import { summaryOf } from "./progress_event.ts";
- * import type { ProgressEvent } from "./progress_event.ts";
+ * import { type ProgressEvent, summaryOf } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const done: ProgressEvent = {

@@ -108,12 +108,11 @@ function codeName(status: Status | undefined): string | undefined {
  *
  * @example Upload two text inputs to an in-memory server
  * ```ts
- * import { UploadStream } from "./upload_stream.ts";
+ * import { UploadStream } from "@upflow/upflow";
  * import { toInput } from "../inputs/to_input.ts";
  * import { createClient, createRouterTransport } from "@connectrpc/connect";
  * import { V2 } from "../gen/clarifai/api/service_pb.ts";
- * import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
- * import type { InputDraft } from "../inputs/input_draft.ts";
+ * import { type InputDraft, StatusCode } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const transport = createRouterTransport(({ service }) => {

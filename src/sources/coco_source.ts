@@ -465,7 +465,7 @@ async function emitImage(
  *
  * @example Two images, one with a box
  * ```ts
- * import { cocoSource } from "./coco_source.ts";
+ * import { cocoSource } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = await Deno.makeTempDir();

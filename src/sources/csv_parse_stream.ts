@@ -463,7 +463,7 @@ function checkSeparator(className: string, separator: unknown): string {
  *
  * @example Rows with their lines
  * ```ts
- * import { CsvRowStream } from "./csv_parse_stream.ts";
+ * import { CsvRowStream } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const rows = await Array.fromAsync(
@@ -485,7 +485,7 @@ export class CsvRowStream extends TransformStream<string, CsvRow> {
    *
    * @example Semicolon-separated values
    * ```ts
-   * import { CsvRowStream } from "./csv_parse_stream.ts";
+   * import { CsvRowStream } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const rows = await Array.fromAsync(
@@ -524,7 +524,7 @@ export class CsvRowStream extends TransformStream<string, CsvRow> {
  *
  * @example Parse a CSV file's text
  * ```ts
- * import { CsvParseStream } from "./csv_parse_stream.ts";
+ * import { CsvParseStream } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const text = '\uFEFFinput,concepts\r\n"a, b",cat\r\n\r\nc,"say ""hi"""';
@@ -536,7 +536,7 @@ export class CsvRowStream extends TransformStream<string, CsvRow> {
  *
  * @example Errors name the line
  * ```ts
- * import { CsvParseStream } from "./csv_parse_stream.ts";
+ * import { CsvParseStream } from "@upflow/upflow";
  * import { assertRejects } from "@std/assert";
  *
  * await assertRejects(
@@ -555,7 +555,7 @@ export class CsvParseStream extends TransformStream<string, string[]> {
    *
    * @example Tab-separated values
    * ```ts
-   * import { CsvParseStream } from "./csv_parse_stream.ts";
+   * import { CsvParseStream } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const rows = await Array.fromAsync(

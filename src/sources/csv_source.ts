@@ -467,7 +467,7 @@ function withName(error: unknown, name: string): unknown {
  *
  * @example Raw text rows with concepts and Python-dict metadata
  * ```ts
- * import { csvSource } from "./csv_source.ts";
+ * import { csvSource } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const csv = [
@@ -498,7 +498,7 @@ function withName(error: unknown, name: string): unknown {
  *
  * @example Image files listed in a CSV
  * ```ts
- * import { csvSource } from "./csv_source.ts";
+ * import { csvSource } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = await Deno.realPath(await Deno.makeTempDir());

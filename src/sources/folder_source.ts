@@ -83,7 +83,7 @@ const KIND_BY_EXTENSION: ReadonlyMap<string, InputKind> = new Map<string, InputK
  *
  * @example Usage
  * ```ts
- * import { kindOfExtension } from "./folder_source.ts";
+ * import { kindOfExtension } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(kindOfExtension("JPG"), "image");
@@ -512,7 +512,7 @@ async function toDraft(file: FoundFile, options: SourceOptions): Promise<DraftOr
  *
  * @example Walk a folder with labels
  * ```ts
- * import { folderSource } from "./folder_source.ts";
+ * import { folderSource } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();
@@ -582,7 +582,7 @@ export function folderSource(
  *
  * @example Count before uploading
  * ```ts
- * import { countFolder } from "./folder_source.ts";
+ * import { countFolder } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();

@@ -83,7 +83,7 @@ function sizeFromXml(root: XmlElement): ImageSize | undefined {
  *
  * @example One object
  * ```ts
- * import { vocSource } from "./voc_source.ts";
+ * import { vocSource } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();

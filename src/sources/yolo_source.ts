@@ -242,7 +242,7 @@ function readLabels(
  *
  * @example One image with a box touching the border
  * ```ts
- * import { yoloSource } from "./yolo_source.ts";
+ * import { yoloSource } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();

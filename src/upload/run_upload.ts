@@ -164,8 +164,7 @@ function dryRunStream(): TransformStream<BatchItem, ProgressEvent> {
  *
  * @example A dry run over two drafts
  * ```ts
- * import { runUpload } from "./run_upload.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { runUpload, summaryOf } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const summary = await summaryOf(runUpload([

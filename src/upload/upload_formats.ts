@@ -38,8 +38,7 @@ async function countImages(paths: string[]): Promise<{ inputs: number; bytes: nu
  *
  * @example Dry-run a COCO file
  * ```ts
- * import { uploadCoco } from "./upload_formats.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { summaryOf, uploadCoco } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = await Deno.makeTempDir();
@@ -83,8 +82,7 @@ export function uploadCoco(
  *
  * @example Dry-run a YOLO dataset
  * ```ts
- * import { uploadYolo } from "./upload_formats.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { summaryOf, uploadYolo } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();
@@ -128,8 +126,7 @@ export function uploadYolo(
  *
  * @example Dry-run a VOC dataset
  * ```ts
- * import { uploadVoc } from "./upload_formats.ts";
- * import { summaryOf } from "../pipeline/progress_event.ts";
+ * import { summaryOf, uploadVoc } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();
