@@ -7,6 +7,7 @@
 import type { Rejection, Skip } from "../inputs/input_draft.ts";
 import { lengthDelimitedFieldSize } from "./encoded_size.ts";
 import type { LoadedInput, LoadedItem } from "./loaded_input.ts";
+import type { ByteBudget } from "./byte_budget.ts";
 
 /** A group of inputs to send in one `PostInputs` request. */
 export interface Batch {
@@ -42,6 +43,12 @@ export interface BatchStreamOptions {
    * counted in every batch; default 0. See `requestOverheadBytes()` in `encoded_size.ts`.
    */
   requestOverheadBytes?: number;
+  /**
+   * The load stage's byte budget, if any: the batch being filled is sent as it is whenever a
+   * read waits for room, or starts to (its bytes would otherwise wait for inputs that cannot be
+   * read), and the bytes of an input rejected here are given back.
+   */
+  budget?: ByteBudget;
 }
 
 const MIB = 1024 * 1024;
@@ -127,15 +134,32 @@ export class BatchStream extends TransformStream<LoadedItem, BatchItem> {
 
     let pending: LoadedInput[] = [];
     let pendingBytes = overhead;
+    const budget = options.budget;
+    let stopWatching = () => {};
 
     const flush = (controller: TransformStreamDefaultController<BatchItem>) => {
       if (pending.length === 0) return;
-      controller.enqueue({ type: "batch", inputs: pending, encodedBytes: pendingBytes });
+      const inputs = pending;
       pending = [];
-      pendingBytes = overhead;
+      try {
+        controller.enqueue({ type: "batch", inputs, encodedBytes: pendingBytes });
+      } finally {
+        pendingBytes = overhead;
+      }
     };
 
     super({
+      start(controller) {
+        if (budget) {
+          stopWatching = budget.onWait(() => {
+            try {
+              flush(controller);
+            } catch {
+              stopWatching(); // the stream is closed or errored
+            }
+          });
+        }
+      },
       transform(item, controller) {
         if (item.type !== "loaded") {
           controller.enqueue(item);
@@ -146,6 +170,7 @@ export class BatchStream extends TransformStream<LoadedItem, BatchItem> {
         const isVideo = loaded.draft.kind === "video";
         const limit = isVideo ? Math.max(maxBatchBytes, MAX_VIDEO_REQUEST_BYTES) : maxBatchBytes;
         if (overhead + fieldBytes > limit) {
+          budget?.release(loaded.heldBytes ?? 0);
           controller.enqueue({
             type: "rejected",
             rejection: {
@@ -170,9 +195,11 @@ export class BatchStream extends TransformStream<LoadedItem, BatchItem> {
         if (pendingBytes + fieldBytes > maxBatchBytes) flush(controller);
         pending.push(loaded);
         pendingBytes += fieldBytes;
-        if (pending.length >= batchSize) flush(controller);
+        // A read waiting for room may be waiting for this batch's bytes: send it as it is.
+        if (pending.length >= batchSize || budget?.waiting) flush(controller);
       },
       flush(controller) {
+        stopWatching();
         flush(controller);
       },
     });

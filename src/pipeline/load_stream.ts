@@ -5,11 +5,13 @@
  * @module
  */
 import type { DraftOrRejection, InputDraft, ObjectContent } from "../inputs/input_draft.ts";
+import type { LoadedInput } from "./loaded_input.ts";
 import { oversizeReason } from "../inputs/validate.ts";
 import { toInput } from "../inputs/to_input.ts";
 import { encodedInputSize } from "./encoded_size.ts";
 import type { LoadedItem } from "./loaded_input.ts";
 import { readWholeFile } from "./read_whole_file.ts";
+import type { ByteBudget } from "./byte_budget.ts";
 
 /** What {@linkcode LoadStreamOptions.stat} returns about a path. */
 export interface FileStat {
@@ -48,6 +50,21 @@ export interface LoadStreamOptions {
    * lazy reads as files. Without one, such drafts are rejected.
    */
   openObject?: ObjectOpener;
+  /**
+   * The bytes the pipeline may hold: a file is read only once its size fits (in stream order;
+   * one larger than the whole budget is read alone), and its loaded input carries the bytes
+   * held in {@linkcode LoadedInput.heldBytes} for the stage that drops it to release. Without
+   * one, only `concurrency` bounds the read-ahead.
+   */
+  budget?: ByteBudget;
+}
+
+/** Holds a file's bytes in the budget, in stream order, and gives them back. */
+interface Hold {
+  /** Waits for its turn and for the bytes to fit; returns the bytes held. */
+  take(bytes: number, signal: AbortSignal): Promise<number>;
+  /** Gives bytes back. */
+  release(bytes: number): void;
 }
 
 interface Entry {
@@ -161,10 +178,36 @@ export class LoadStream extends TransformStream<DraftOrRejection, LoadedItem> {
       pump();
     };
 
-    const load = (draft: InputDraft) =>
-      (draft.content.type === "object"
-        ? loadObject(draft, draft.content, options.openObject, abort.signal)
-        : loadDraft(draft, readFile, stat, abort.signal)).catch((error) => reject(draft, error));
+    // Bytes are held in stream order: each load waits for the one before it to have its bytes
+    // (or to need none), so a later, smaller file never takes the room an earlier one waits
+    // for, and the items ahead of a waiting load can always move on and release theirs.
+    let turn = Promise.resolve();
+    const load = (draft: InputDraft) => {
+      let hold: Hold | undefined;
+      let done = () => {};
+      const budget = options.budget;
+      if (budget) {
+        const before = turn;
+        turn = new Promise<void>((resolve) => done = resolve);
+        hold = {
+          take: async (bytes, signal) => {
+            try {
+              await before;
+              await budget.acquire(bytes, signal);
+              return bytes;
+            } finally {
+              done();
+            }
+          },
+          release: (bytes) => budget.release(bytes),
+        };
+      }
+      return (draft.content.type === "object"
+        ? loadObject(draft, draft.content, options.openObject, abort.signal, hold)
+        : loadDraft(draft, readFile, stat, abort.signal, hold))
+        .catch((error) => reject(draft, error))
+        .finally(done);
+    };
 
     super({
       start(c) {
@@ -203,12 +246,41 @@ function reject(draft: InputDraft, error: unknown): LoadedItem {
   return rejected(draft, error instanceof Error ? error.message : String(error));
 }
 
-function loaded(draft: InputDraft, bytes: Uint8Array | undefined, contentBytes: number) {
+function loaded(
+  draft: InputDraft,
+  bytes: Uint8Array | undefined,
+  contentBytes: number,
+  heldBytes = 0,
+): LoadedItem {
   const input = toInput(draft, bytes);
-  return {
-    type: "loaded" as const,
-    loaded: { draft, input, encodedSize: encodedInputSize(input), contentBytes },
+  const loaded: LoadedInput = {
+    draft,
+    input,
+    encodedSize: encodedInputSize(input),
+    contentBytes,
   };
+  if (heldBytes > 0) loaded.heldBytes = heldBytes;
+  return { type: "loaded", loaded };
+}
+
+/**
+ * Holds `size` bytes (when there is a budget), runs `read`, and gives the bytes back at once
+ * unless it yields a loaded input, which then carries them.
+ */
+async function holding(
+  size: number,
+  hold: Hold | undefined,
+  signal: AbortSignal,
+  read: (held: number) => Promise<LoadedItem>,
+): Promise<LoadedItem> {
+  const held = hold ? await hold.take(size, signal) : 0;
+  let item: LoadedItem | undefined;
+  try {
+    item = await read(held);
+    return item;
+  } finally {
+    if (held > 0 && item?.type !== "loaded") hold!.release(held);
+  }
 }
 
 function loadInline(draft: InputDraft): LoadedItem {
@@ -237,6 +309,7 @@ async function loadDraft(
   ) => Promise<Uint8Array>,
   stat: (path: string) => Promise<FileStat>,
   signal: AbortSignal,
+  hold?: Hold,
 ): Promise<LoadedItem> {
   if (draft.content.type !== "file") return loadInline(draft);
   const path = draft.content.path;
@@ -255,22 +328,24 @@ async function loadDraft(
   const tooBig = oversizeReason(draft.kind, size);
   if (tooBig !== undefined) return rejected(draft, tooBig);
   if (signal.aborted) return rejected(draft, "the upload was cancelled");
-
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path, { signal, size });
-  } catch (error) {
-    return rejected(draft, fileErrorReason(path, error));
-  }
-  // The file may have changed since it was listed.
-  if (bytes.length === 0) return rejected(draft, `the file ${path} is empty (0 bytes)`);
-  const grown = oversizeReason(draft.kind, bytes.length);
-  if (grown !== undefined) return rejected(draft, grown);
-  try {
-    return loaded(draft, bytes, bytes.length);
-  } catch (error) {
-    return reject(draft, error);
-  }
+  const known = size;
+  return holding(known, hold, signal, async (held) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path, { signal, size: known });
+    } catch (error) {
+      return rejected(draft, fileErrorReason(path, error));
+    }
+    // The file may have changed since it was listed.
+    if (bytes.length === 0) return rejected(draft, `the file ${path} is empty (0 bytes)`);
+    const grown = oversizeReason(draft.kind, bytes.length);
+    if (grown !== undefined) return rejected(draft, grown);
+    try {
+      return loaded(draft, bytes, bytes.length, held);
+    } catch (error) {
+      return reject(draft, error);
+    }
+  });
 }
 
 async function loadObject(
@@ -278,6 +353,7 @@ async function loadObject(
   content: ObjectContent,
   open: ObjectOpener | undefined,
   signal: AbortSignal,
+  hold?: Hold,
 ): Promise<LoadedItem> {
   if (open === undefined) {
     return rejected(draft, `no object store is configured to read ${content.url}`);
@@ -286,27 +362,31 @@ async function loadObject(
   const tooBig = content.size === undefined ? undefined : oversizeReason(draft.kind, content.size);
   if (tooBig !== undefined) return rejected(draft, tooBig);
   if (signal.aborted) return rejected(draft, "the upload was cancelled");
-  let opened: { bytes: Uint8Array } | { url: string };
-  try {
-    opened = await open(content, { signal });
-  } catch (error) {
-    if (signal.aborted) return rejected(draft, "the upload was cancelled");
-    throw error;
-  }
-  if ("url" in opened) {
-    // Sent as a URL: the draft keeps the object's s3:// address (the journal never sees the
-    // presigned URL), the input carries the URL.
-    const input = toInput({ ...draft, content: { type: "url", url: opened.url } });
-    return {
-      type: "loaded",
-      loaded: { draft, input, encodedSize: encodedInputSize(input), contentBytes: 0 },
-    };
-  }
-  const bytes = opened.bytes;
-  if (bytes.length === 0) return rejected(draft, `the object ${content.url} is empty (0 bytes)`);
-  const grown = oversizeReason(draft.kind, bytes.length);
-  if (grown !== undefined) return rejected(draft, grown);
-  return loaded(draft, bytes, bytes.length);
+  // An object of unknown size holds nothing before it is opened.
+  return await holding(content.size ?? 0, hold, signal, async (held) => {
+    let opened: { bytes: Uint8Array } | { url: string };
+    try {
+      opened = await open(content, { signal });
+    } catch (error) {
+      if (signal.aborted) return rejected(draft, "the upload was cancelled");
+      throw error;
+    }
+    if ("url" in opened) {
+      // Sent as a URL: the draft keeps the object's s3:// address (the journal never sees the
+      // presigned URL), the input carries the URL. It holds no bytes.
+      hold?.release(held);
+      const input = toInput({ ...draft, content: { type: "url", url: opened.url } });
+      return {
+        type: "loaded",
+        loaded: { draft, input, encodedSize: encodedInputSize(input), contentBytes: 0 },
+      };
+    }
+    const bytes = opened.bytes;
+    if (bytes.length === 0) return rejected(draft, `the object ${content.url} is empty (0 bytes)`);
+    const grown = oversizeReason(draft.kind, bytes.length);
+    if (grown !== undefined) return rejected(draft, grown);
+    return loaded(draft, bytes, bytes.length, held);
+  });
 }
 
 function fileErrorReason(path: string, error: unknown): string {

@@ -17,6 +17,12 @@ export interface LoadedInput {
   encodedSize: number;
   /** How many content bytes were read or carried (0 for URL content). */
   contentBytes: number;
+  /**
+   * Bytes this input holds in the load stage's `ByteBudget` (absent: none). The stage that is
+   * done with the input (the upload stage once its request is answered, the batch stage when it
+   * rejects it) gives them back.
+   */
+  heldBytes?: number;
 }
 
 /** An item of the load stage's output: a loaded input, or a rejection or skip passed through. */

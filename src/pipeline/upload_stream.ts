@@ -31,6 +31,7 @@ import type { ChunkedPostInputs } from "../clarifai/chunked_post_inputs.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
 import { callerRetries } from "../clarifai/retry_interceptor.ts";
 import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+import type { ByteBudget } from "./byte_budget.ts";
 
 /** The most annotations one PostAnnotations request carries. */
 export const MAX_ANNOTATIONS_PER_REQUEST = 128;
@@ -55,6 +56,11 @@ export interface UploadStreamOptions {
   onRetry?: (info: UploadRetryInfo) => void;
   /** Aborts in-flight requests when signalled. */
   signal?: AbortSignal;
+  /**
+   * The load stage's byte budget: a batch's inputs give their
+   * {@linkcode LoadedInput.heldBytes} back once the batch is done.
+   */
+  budget?: ByteBudget;
 }
 
 /** What {@linkcode UploadStreamOptions.onRetry} is told about a retry. */
@@ -186,7 +192,10 @@ export class UploadStream extends TransformStream<BatchItem, ProgressEvent> {
         (err) => {
           failure ??= err;
         },
-      ).finally(() => inFlight.delete(task));
+      ).finally(() => {
+        inFlight.delete(task);
+        if (options.budget) options.budget.release(freeContent(inputs));
+      });
       inFlight.add(task);
     };
 
@@ -597,6 +606,33 @@ class BatchUploader {
     }
     return { held, failedIds };
   }
+}
+
+/**
+ * Frees the content the load stage read for these inputs, now that their request is done, and
+ * returns the bytes they held in the budget. Collected later, the buffers stayed in memory long
+ * after their release: 50 MB videos sent 4 at a time under a 128 MiB budget peaked at 326 MiB
+ * (288 MiB of `ArrayBuffer`s), 182 MiB with a collection before every sample. Detaching a buffer
+ * (`ArrayBuffer.prototype.transfer(0)`) frees it at once. Only buffers read by the load stage
+ * (`heldBytes`) and wholly owned by the input are detached, never a caller's own bytes.
+ */
+function freeContent(inputs: LoadedInput[]): number {
+  let held = 0;
+  for (const l of inputs) {
+    if (!l.heldBytes) continue;
+    held += l.heldBytes;
+    const data = l.input.data;
+    const bytes = data?.image?.base64.length
+      ? data.image.base64
+      : data?.video?.base64.length
+      ? data.video.base64
+      : data?.audio?.base64;
+    if (bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+      const buffer = bytes.buffer;
+      if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+    }
+  }
+  return held;
 }
 
 /** Every attempt of a request ended in a retryable outcome. */

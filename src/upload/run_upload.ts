@@ -13,7 +13,8 @@ import { UniqueIdsStream } from "../inputs/unique_ids_stream.ts";
 import { validateDraft } from "../inputs/validate_draft.ts";
 import { toAnnotations } from "../inputs/to_annotations.ts";
 import { Journal } from "../journal/journal.ts";
-import { BatchStream } from "../pipeline/batch_stream.ts";
+import { BatchStream, DEFAULT_MAX_BATCH_BYTES } from "../pipeline/batch_stream.ts";
+import { ByteBudget, defaultByteBudget } from "../pipeline/byte_budget.ts";
 import type { BatchItem } from "../pipeline/batch_stream.ts";
 import { LoadStream, type ObjectOpener } from "../pipeline/load_stream.ts";
 import type { ProgressEvent, UploadCounts, UploadSummary } from "../pipeline/progress_event.ts";
@@ -354,13 +355,28 @@ export function runUpload(
           { signal: abort.signal },
         );
       }
+      // The content read and not yet answered is bounded in bytes (a dry run sends nothing).
+      const budget = options.dryRun ? undefined : new ByteBudget(
+        defaultByteBudget(
+          options.concurrency ?? 4,
+          options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+        ),
+      );
       let loaded = drafts.pipeThrough(
-        new LoadStream({ concurrency: options.readConcurrency, openObject: options.openObject }),
+        new LoadStream({
+          concurrency: options.readConcurrency,
+          openObject: options.openObject,
+          budget,
+        }),
       );
       if (options.digest ?? true) loaded = loaded.pipeThrough(new DigestStream());
       let events = loaded
         .pipeThrough(
-          new BatchStream({ batchSize: options.batchSize, maxBatchBytes: options.maxBatchBytes }),
+          new BatchStream({
+            batchSize: options.batchSize,
+            maxBatchBytes: options.maxBatchBytes,
+            budget,
+          }),
         )
         .pipeThrough(
           new TransformStream<BatchItem, BatchItem>({
@@ -381,6 +397,7 @@ export function runUpload(
             journal,
             runId,
             signal: abort.signal,
+            budget,
             onRetry: (info) => {
               counts.retries++;
               options.onRetry?.(info);
