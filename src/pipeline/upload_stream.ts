@@ -9,7 +9,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallOptions, Client } from "@connectrpc/connect";
-import type { V2 } from "../gen/clarifai/api/service_pb.ts";
+import type { MultiInputResponse, V2 } from "../gen/clarifai/api/service_pb.ts";
 import type { V2Client } from "../clarifai/api_types.ts";
 import type { Annotation, UserAppIDSet } from "../gen/clarifai/api/resources_pb.ts";
 import { InputIDConflictResolution, UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
@@ -85,6 +85,20 @@ function retryReason(info: { error?: unknown; status?: { code?: number; descript
   return `${code === undefined ? "status" : statusCodeName(code)}${
     info.status?.description ? ` ${info.status.description}` : ""
   }`;
+}
+
+/** What a batch's PostInputs rounds came to. */
+interface Sent {
+  accepted: LoadedInput[];
+  failed: FailedEvent[];
+  /** Every attempt's job ID. */
+  jobIds: string[];
+  /** IDs sent in an attempt whose answer was lost: the server may hold them. */
+  maybeStored: Set<string>;
+  /** The attempts made so far. */
+  attempts: () => number;
+  /** Records a failure. */
+  fail: (l: LoadedInput, reason: string, code?: string, stage?: FailedEvent["stage"]) => void;
 }
 
 interface Outcome {
@@ -314,40 +328,53 @@ class BatchUploader {
     }
   }
 
+  /**
+   * Sends a batch: PostInputs until every input has an outcome or the attempts run out, then
+   * the accepted inputs' annotations; journals every outcome.
+   */
   async upload(batch: LoadedInput[], batchNo: number): Promise<Outcome> {
-    const failed: FailedEvent[] = [];
-    const accepted: LoadedInput[] = [];
-    const jobIds: string[] = [];
-    let pending = batch;
-    let attempts = 0;
-    const fail = (
-      l: LoadedInput,
-      reason: string,
-      code?: string,
-      stage: FailedEvent["stage"] = "upload",
-    ) =>
-      failed.push({
-        type: "failed",
-        id: l.draft.id,
-        location: l.draft.location,
-        kind: l.draft.kind,
-        stage,
-        ...(code ? { code } : {}),
-        reason,
-        attempts,
-      });
-
     await this.#journal?.append([{ t: "sending", ids: batch.map((l) => l.draft.id) }]);
-    // IDs this batch sent in an attempt whose answer was lost: the server may hold them.
-    const maybeStored = new Set<string>();
-    // An input the journal records as uploaded comes back only when its annotations changed
-    // since (the resume filter lets it through): its duplicate answer is our own earlier upload.
-    const index = this.#journal?.index;
-    const ours = (id: string) =>
-      maybeStored.has(id) ||
-      (index !== undefined &&
-        (index.unansweredSince(id, this.#journalStart) || index.isUploaded(id)));
+    const sent = await this.#postInputs(batch, batchNo);
+    const annotated = await this.#postAnnotations(sent.accepted, sent.fail);
+    const uploaded = sent.accepted.filter((l) => !annotated.failedIds.has(l.draft.id));
+    await this.#journal?.append(journalLines(batch, uploaded, sent, annotated.held));
+    let annotations = 0;
+    for (const ids of annotated.held.values()) annotations += ids.length;
+    return {
+      accepted: uploaded,
+      failed: sent.failed,
+      attempts: sent.attempts(),
+      jobIds: sent.jobIds,
+      annotations,
+    };
+  }
 
+  /**
+   * PostInputs rounds: each attempt sends the inputs still without an outcome (a fresh job ID
+   * each time), sorts the answers, confirms duplicates that may be this run's own, and waits
+   * before the next round.
+   */
+  async #postInputs(batch: LoadedInput[], batchNo: number): Promise<Sent> {
+    let attempts = 0;
+    const sent: Sent = {
+      accepted: [],
+      failed: [],
+      jobIds: [],
+      maybeStored: new Set(),
+      attempts: () => attempts,
+      fail: (l, reason, code, stage = "upload") =>
+        sent.failed.push({
+          type: "failed",
+          id: l.draft.id,
+          location: l.draft.location,
+          kind: l.draft.kind,
+          stage,
+          ...(code ? { code } : {}),
+          reason,
+          attempts,
+        }),
+    };
+    let pending = batch;
     for (let round = 0; pending.length > 0; round++) {
       let result;
       try {
@@ -357,74 +384,27 @@ class BatchUploader {
           const jobId = `${this.#runId}-${batchNo}-${attempts + 1}`;
           attempts++;
           // Every attempt's job is kept: one whose answer was lost may hold inputs too.
-          jobIds.push(jobId);
-          const fields = {
-            userAppId: this.#userAppId,
-            inputsAddJobId: jobId,
-            inputIdConflictResolution: InputIDConflictResolution.SKIP,
-          };
-          const inputs = pending.map((l) => l.input);
-          // Over gRPC, the media bytes go out without being copied into one message first.
-          return this.#postInputsChunked
-            ? this.#postInputsChunked(fields, inputs, callOptions)
-            : this.#client.postInputs({ ...fields, inputs }, callOptions);
+          sent.jobIds.push(jobId);
+          return this.#send(pending, jobId, callOptions);
         });
       } catch (err) {
         if (!(err instanceof RetriesExhausted)) throw err;
-        if (err.unanswered) { for (const l of pending) maybeStored.add(l.draft.id); }
-        for (const l of pending) fail(l, `gave up after ${attempts} attempts: ${err.message}`);
+        if (err.unanswered) { for (const l of pending) sent.maybeStored.add(l.draft.id); }
+        for (const l of pending) sent.fail(l, `gave up after ${attempts} attempts: ${err.message}`);
         break;
       }
       const { response } = result;
-      if (result.unanswered) { for (const l of pending) maybeStored.add(l.draft.id); }
-      const top = classifyStatus(response.status);
-      if (top === "retryable") {
+      if (result.unanswered) { for (const l of pending) sent.maybeStored.add(l.draft.id); }
+      if (classifyStatus(response.status) === "retryable") {
         for (const l of pending) {
-          fail(l, `gave up after ${attempts} attempts: ${statusText(response.status)}`);
+          sent.fail(l, `gave up after ${attempts} attempts: ${statusText(response.status)}`);
         }
         break;
       }
-      const byId = new Map(response.inputs.map((input) => [input.id, input]));
-      const retryNow: LoadedInput[] = [];
-      const toConfirm: LoadedInput[] = [];
-      for (const [index, l] of pending.entries()) {
-        const returned = byId.get(l.draft.id) ??
-          (response.inputs.length === pending.length ? response.inputs[index] : undefined);
-        const status = returned?.status;
-        if (!status || status.code === StatusCode.ZERO) {
-          // No per-input status: the request's own status decides for every input.
-          if (top === "success" || top === "pending") accepted.push(l);
-          else fail(l, statusText(response.status), codeName(response.status));
-          continue;
-        }
-        if (isDuplicateStatus(status)) {
-          if (ours(l.draft.id)) toConfirm.push(l);
-          else {
-            fail(
-              l,
-              `an input with ID "${l.draft.id}" already exists (${statusText(status)}); ` +
-                "retry it with new IDs for duplicates to upload it under a new ID",
-              codeName(status),
-            );
-          }
-          continue;
-        }
-        const kind = classifyStatus(status);
-        if (kind === "success" || kind === "pending") accepted.push(l);
-        else if (kind === "retryable") retryNow.push(l);
-        else fail(l, statusText(status), codeName(status));
-      }
-      if (toConfirm.length > 0) {
-        const present = await this.#present("inputs", toConfirm.map((l) => l.draft.id));
-        for (const l of toConfirm) {
-          if (present.has(l.draft.id)) accepted.push(l);
-          else retryNow.push(l);
-        }
-      }
-      pending = retryNow;
+      pending = await this.#sortAnswers(pending, response, sent);
       if (pending.length === 0) break;
       if (attempts >= this.#retry.maxAttempts) {
-        for (const l of pending) fail(l, `gave up after ${attempts} attempts`);
+        for (const l of pending) sent.fail(l, `gave up after ${attempts} attempts`);
         break;
       }
       const delayMs = this.#retry.delayMs(round);
@@ -436,48 +416,86 @@ class BatchUploader {
       });
       await this.#retry.sleep(delayMs, this.#signal);
     }
-
-    const annotated = await this.#postAnnotations(accepted, fail);
-    const uploaded = accepted.filter((l) => !annotated.failedIds.has(l.draft.id));
-    const lines: JournalEntry[] = uploaded.map((l) => ({
-      t: "input",
-      id: l.draft.id,
-      location: l.draft.location,
-      kind: l.draft.kind,
-      outcome: "uploaded",
-      attempts,
-      ...(annotated.held.get(l.draft.id)
-        ? {
-          annotations: annotated.held.get(l.draft.id)!.length,
-          annotationIds: annotated.held.get(l.draft.id),
-        }
-        : {}),
-    }));
-    const drafts = new Map(batch.map((l) => [l.draft.id, l.draft]));
-    for (const f of failed) {
-      const draft = journalDraft(drafts.get(f.id));
-      lines.push({
-        t: "input",
-        id: f.id,
-        location: f.location,
-        kind: f.kind,
-        outcome: "failed",
-        stage: f.stage,
-        ...(f.code ? { code: f.code } : {}),
-        reason: f.reason,
-        attempts: f.attempts,
-        ...(draft ? { draft } : {}),
-        // An input whose annotations failed is stored; one whose request went unanswered may be.
-        ...(maybeStored.has(f.id) || f.stage === "annotation" ? { maybeStored: true } : {}),
-      });
-    }
-    await this.#journal?.append(lines);
-    let annotations = 0;
-    for (const ids of annotated.held.values()) annotations += ids.length;
-    return { accepted: uploaded, failed, attempts, jobIds, annotations };
+    return sent;
   }
 
-  /** Returns which of `ids` the server holds. */
+  /** One PostInputs request; over gRPC the media bytes go out without being copied first. */
+  #send(pending: LoadedInput[], jobId: string, callOptions: CallOptions) {
+    const fields = {
+      userAppId: this.#userAppId,
+      inputsAddJobId: jobId,
+      inputIdConflictResolution: InputIDConflictResolution.SKIP,
+    };
+    const inputs = pending.map((l) => l.input);
+    return this.#postInputsChunked
+      ? this.#postInputsChunked(fields, inputs, callOptions)
+      : this.#client.postInputs({ ...fields, inputs }, callOptions);
+  }
+
+  /**
+   * Sorts a PostInputs answer input by input into accepted, failed and to be sent again;
+   * returns the inputs to send again. A duplicate that may be this run's own (sent in an
+   * attempt whose answer was lost, or recorded as sent by the journal) is accepted when the
+   * server lists it.
+   */
+  async #sortAnswers(
+    pending: LoadedInput[],
+    response: MultiInputResponse,
+    sent: Sent,
+  ): Promise<LoadedInput[]> {
+    const top = classifyStatus(response.status);
+    const byId = new Map(response.inputs.map((input) => [input.id, input]));
+    const retryNow: LoadedInput[] = [];
+    const toConfirm: LoadedInput[] = [];
+    for (const [index, l] of pending.entries()) {
+      const returned = byId.get(l.draft.id) ??
+        (response.inputs.length === pending.length ? response.inputs[index] : undefined);
+      const status = returned?.status;
+      if (!status || status.code === StatusCode.ZERO) {
+        // No per-input status: the request's own status decides for every input.
+        if (top === "success" || top === "pending") sent.accepted.push(l);
+        else sent.fail(l, statusText(response.status), codeName(response.status));
+        continue;
+      }
+      if (isDuplicateStatus(status)) {
+        if (this.#ours(l.draft.id, sent.maybeStored)) toConfirm.push(l);
+        else {
+          sent.fail(
+            l,
+            `an input with ID "${l.draft.id}" already exists (${statusText(status)}); ` +
+              "retry it with new IDs for duplicates to upload it under a new ID",
+            codeName(status),
+          );
+        }
+        continue;
+      }
+      const kind = classifyStatus(status);
+      if (kind === "success" || kind === "pending") sent.accepted.push(l);
+      else if (kind === "retryable") retryNow.push(l);
+      else sent.fail(l, statusText(status), codeName(status));
+    }
+    if (toConfirm.length > 0) {
+      const present = await this.#present("inputs", toConfirm.map((l) => l.draft.id));
+      for (const l of toConfirm) {
+        if (present.has(l.draft.id)) sent.accepted.push(l);
+        else retryNow.push(l);
+      }
+    }
+    return retryNow;
+  }
+
+  /**
+   * Whether a duplicate answer for `id` may be this run's own upload: sent in an attempt whose
+   * answer was lost, or recorded by the journal as sent without an outcome (by an earlier run)
+   * or as uploaded (it comes back only when its annotations changed since).
+   */
+  #ours(id: string, maybeStored: Set<string>): boolean {
+    const index = this.#journal?.index;
+    return maybeStored.has(id) ||
+      (index !== undefined &&
+        (index.unansweredSince(id, this.#journalStart) || index.isUploaded(id)));
+  }
+
   /**
    * Returns which of `ids` the server holds, as inputs or as annotations; an ID whose presence
    * could not be read (the listing failed after its retries) is left out, so it is sent again.
@@ -633,6 +651,45 @@ function freeContent(inputs: LoadedInput[]): number {
     }
   }
   return held;
+}
+
+/** The journal lines of a batch's outcomes. */
+function journalLines(
+  batch: LoadedInput[],
+  uploaded: LoadedInput[],
+  sent: Sent,
+  held: Map<string, string[]>,
+): JournalEntry[] {
+  const lines: JournalEntry[] = uploaded.map((l) => ({
+    t: "input",
+    id: l.draft.id,
+    location: l.draft.location,
+    kind: l.draft.kind,
+    outcome: "uploaded",
+    attempts: sent.attempts(),
+    ...(held.get(l.draft.id)
+      ? { annotations: held.get(l.draft.id)!.length, annotationIds: held.get(l.draft.id) }
+      : {}),
+  }));
+  const drafts = new Map(batch.map((l) => [l.draft.id, l.draft]));
+  for (const f of sent.failed) {
+    const draft = journalDraft(drafts.get(f.id));
+    lines.push({
+      t: "input",
+      id: f.id,
+      location: f.location,
+      kind: f.kind,
+      outcome: "failed",
+      stage: f.stage,
+      ...(f.code ? { code: f.code } : {}),
+      reason: f.reason,
+      attempts: f.attempts,
+      ...(draft ? { draft } : {}),
+      // An input whose annotations failed is stored; one whose request went unanswered may be.
+      ...(sent.maybeStored.has(f.id) || f.stage === "annotation" ? { maybeStored: true } : {}),
+    });
+  }
+  return lines;
 }
 
 /** Every attempt of a request ended in a retryable outcome. */
