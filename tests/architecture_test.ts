@@ -21,10 +21,6 @@ const MAX_LINES = 120;
 const LONG_ALLOWED: Record<string, string> = {
   "src/upload/run_upload.ts#runUpload": "being split by helper `version` (issue #14 item 4)",
   "src/upload/run_upload.ts#start": "inside runUpload; being split by helper `version` (issue #14)",
-  "src/pipeline/upload_stream.ts#BatchUploader.upload":
-    "being split by helper `perf` (issue #13/#14)",
-  "src/pipeline/processing_wait_stream.ts#ProcessingWaitStream.constructor":
-    "being split by helper `perf` (issue #13/#14)",
   // Being split by helper `refactor` (issue #14), one landing each:
   "server/pages/openapi.ts#openApiDocument": "being split by helper `refactor` (issue #14)",
   "server/uploads.ts#multipartUpload": "being split by helper `refactor` (issue #14)",
