@@ -96,6 +96,7 @@ export {
   type PresenceStreamOptions,
 } from "./src/pipeline/presence_stream.ts";
 export { DigestStream } from "./src/pipeline/digest_stream.ts";
+export { ByteBudget, defaultByteBudget } from "./src/pipeline/byte_budget.ts";
 export { isLoaded, type LoadedInput, type LoadedItem } from "./src/pipeline/loaded_input.ts";
 export {
   type FileStat,

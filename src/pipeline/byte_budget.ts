@@ -21,7 +21,7 @@
  *
  * @example Usage
  * ```ts
- * import { defaultByteBudget } from "./byte_budget.ts";
+ * import { defaultByteBudget } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(defaultByteBudget(4, 32 * 1024 * 1024), 96 * 1024 * 1024);
@@ -47,7 +47,7 @@ interface Waiter {
  *
  * @example Two reads of 60 bytes in a budget of 100: the second waits for the first's release
  * ```ts
- * import { ByteBudget } from "./byte_budget.ts";
+ * import { ByteBudget } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const budget = new ByteBudget(100);
@@ -77,7 +77,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertThrows } from "@std/assert";
    *
    * new ByteBudget(128 * 1024 * 1024);
@@ -98,7 +98,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const budget = new ByteBudget(10);
@@ -115,7 +115,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const budget = new ByteBudget(10);
@@ -136,7 +136,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const budget = new ByteBudget(10);
@@ -159,7 +159,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const budget = new ByteBudget(10);
@@ -198,7 +198,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const budget = new ByteBudget(10);
@@ -221,7 +221,7 @@ export class ByteBudget {
    *
    * @example Usage
    * ```ts
-   * import { ByteBudget } from "./byte_budget.ts";
+   * import { ByteBudget } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const budget = new ByteBudget(10);
