@@ -154,6 +154,303 @@ function dryRunStream(): TransformStream<BatchItem, ProgressEvent> {
   });
 }
 
+/** The counts, batches, bytes and processing results of a run, and the events made of them. */
+class RunTally {
+  readonly counts: UploadCounts = zeroCounts();
+  readonly started = performance.now();
+  batches = 0;
+  bytes = 0;
+  processing: UploadSummary["processing"];
+
+  /** Adds an event of the stages to the counts. */
+  count(event: ProgressEvent): void {
+    const counts = this.counts;
+    switch (event.type) {
+      case "rejected":
+        counts.rejected++;
+        break;
+      case "skipped":
+        counts.skipped++;
+        break;
+      case "batch":
+        this.batches++;
+        counts.uploaded += event.ids.length;
+        counts.annotations += event.annotations ?? 0;
+        this.bytes += event.bytes;
+        break;
+      case "failed":
+        if (event.stage === "processing") break;
+        counts.failed++;
+        if (event.stage === "annotation") counts.annotationsFailed++;
+        break;
+      case "processing":
+        this.processing = {
+          succeeded: event.succeeded,
+          failed: event.failed,
+          pending: event.pending,
+        };
+        break;
+    }
+  }
+
+  /** A `progress` event with the counts as they stand. */
+  progress(total: RunUploadOptions["total"]): ProgressEvent {
+    return {
+      type: "progress",
+      counts: { ...this.counts },
+      bytes: this.bytes,
+      elapsedMs: Math.round(performance.now() - this.started),
+      ...(total ? { total } : {}),
+    };
+  }
+
+  /** The summary as it stands, with `extra` (the end's reason, the journal's path) over it. */
+  summary(runId: string, dryRun: boolean, extra: Partial<UploadSummary>): UploadSummary {
+    const durationMs = performance.now() - this.started;
+    const seconds = Math.max(durationMs / 1000, 1e-6);
+    return {
+      runId,
+      dryRun,
+      ...this.counts,
+      batches: this.batches,
+      bytes: this.bytes,
+      durationMs: Math.round(durationMs),
+      inputsPerSecond: Math.round((this.counts.uploaded / seconds) * 10) / 10,
+      megabytesPerSecond: Math.round((this.bytes / 1e6 / seconds) * 100) / 100,
+      ...(this.processing ? { processing: this.processing } : {}),
+      ...extra,
+    };
+  }
+}
+
+/**
+ * How a run stops. `abort` stops everything at once (a fatal outcome, a broken source, the
+ * grace period over); the caller's signal first only stops sending: no new batch is sent,
+ * requests in flight get their answers (so the summary counts what the server holds), and after
+ * a grace period the rest is abandoned (its inputs stay "sending" in the journal and are
+ * confirmed next run).
+ */
+class RunStop {
+  readonly abort = new AbortController();
+  #signal: AbortSignal | undefined;
+  #stopSending = () => {};
+  #stopped = false;
+  #grace: ReturnType<typeof setTimeout> | undefined;
+  #onAbort = () => {
+    this.#stopped = true;
+    this.#stopSending();
+    this.#grace = setTimeout(() => this.abort.abort(this.#signal?.reason), CANCEL_GRACE_MS);
+  };
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+    if (signal?.aborted) queueMicrotask(this.#onAbort);
+    else signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Whether the caller stopped the run. */
+  get byCaller(): boolean {
+    return this.#signal?.aborted ?? false;
+  }
+
+  /** A stage that passes batches on until the caller stops the run, then ends them. */
+  gate(): TransformStream<BatchItem, BatchItem> {
+    return new TransformStream<BatchItem, BatchItem>({
+      start: (c) => {
+        // Ends the batches here: the upload stage finishes what it has in flight.
+        this.#stopSending = () => c.terminate();
+        if (this.#stopped) c.terminate();
+      },
+    });
+  }
+
+  /** Stops listening to the caller's signal and clears the grace period. */
+  dispose(): void {
+    clearTimeout(this.#grace);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+  }
+}
+
+/** What the stages of a run share. */
+interface RunContext {
+  options: RunUploadOptions;
+  runId: string;
+  tally: RunTally;
+  stop: RunStop;
+  journal: Journal | undefined;
+  limiter: RateLimiter | undefined;
+  /** Bounds the content read and not yet answered, in bytes (none in a dry run: nothing is sent). */
+  budget: ByteBudget | undefined;
+}
+
+/** The `start` event, after the journal records the run. */
+async function startRun(ctx: RunContext): Promise<ProgressEvent> {
+  const { options, runId, journal } = ctx;
+  const target = options.target ?? (options.dryRun ? "dry run" : "Clarifai");
+  await journal?.append([{
+    t: "run",
+    runId,
+    time: new Date().toISOString(),
+    target,
+    ...(options.source ? { source: options.source } : {}),
+  }]);
+  const resumed = journal?.index.uploadedCount;
+  return {
+    type: "start",
+    runId,
+    target,
+    dryRun: options.dryRun ?? false,
+    ...(journal ? { journal: journal.path } : {}),
+    ...(options.total ? { total: options.total } : {}),
+    ...(resumed ? { resumed } : {}),
+  };
+}
+
+/**
+ * Drops the drafts the journal records as uploaded, unless they have annotations it does not
+ * record (fixed in the source since): those are sent again, their duplicate confirmed, their
+ * new annotations posted.
+ */
+function resumeFilter(ctx: RunContext): TransformStream<DraftOrRejection, DraftOrRejection> {
+  const index = ctx.journal?.index;
+  return new TransformStream({
+    transform(item, c) {
+      if (item.type === "draft" && index?.isUploaded(item.draft.id)) {
+        if (!annotationsChanged(item.draft, index.annotationIds(item.draft.id))) {
+          ctx.tally.counts.alreadyUploaded++;
+          return;
+        }
+      }
+      c.enqueue(item);
+    },
+  });
+}
+
+/**
+ * Looks up the drafts on the server (the source of truth) before their bytes are read: what it
+ * holds already is not loaded nor sent, and is journaled as present.
+ */
+function presenceStage(ctx: RunContext): PresenceStream {
+  const { options, tally, journal } = ctx;
+  const present = (draft: InputDraft, verified: boolean) =>
+    journal?.append([{
+      t: "input",
+      id: draft.id,
+      location: draft.location,
+      kind: draft.kind,
+      outcome: "uploaded",
+      present: verified ? "verified" : "unverified",
+    }]);
+  return new PresenceStream({
+    client: options.client!,
+    userAppId: options.userAppId,
+    existing: options.existing === "new-id" ? "new-id" : "skip",
+    retry: options.retry,
+    rateLimiter: ctx.limiter,
+    signal: ctx.stop.abort.signal,
+    onRetry: () => tally.counts.retries++,
+    onPresent: async (draft, verified) => {
+      tally.counts.present++;
+      if (!verified) tally.counts.presentUnverified++;
+      await present(draft, verified);
+    },
+    // Sent on so that its annotations are posted: the journal line makes the server's
+    // duplicate answer this run's own, confirmed, not a failure.
+    onPresentAnnotated: (draft) => present(draft, true),
+  });
+}
+
+/** The drafts to load: sharded, unique, not uploaded before, not on the server already. */
+function draftStages(source: DraftSource, ctx: RunContext): ReadableStream<DraftOrRejection> {
+  const { options } = ctx;
+  let drafts = toStream(source);
+  if (options.shard && options.shard.count > 1) {
+    drafts = drafts.pipeThrough(new ShardStream(options.shard));
+  }
+  drafts = drafts.pipeThrough(new UniqueIdsStream()).pipeThrough(resumeFilter(ctx));
+  // With existing inputs failing, the server's duplicate answers report them instead.
+  if (!options.dryRun && options.existing !== "fail") {
+    drafts = drafts.pipeThrough(presenceStage(ctx), { signal: ctx.stop.abort.signal });
+  }
+  return drafts;
+}
+
+/** The upload stage, or a dry run's stand-in for it. */
+function sendStage(ctx: RunContext): TransformStream<BatchItem, ProgressEvent> {
+  const { options } = ctx;
+  if (options.dryRun) return dryRunStream();
+  return new UploadStream({
+    client: options.client!,
+    userAppId: options.userAppId,
+    concurrency: options.concurrency,
+    rateLimiter: ctx.limiter,
+    retry: options.retry,
+    journal: ctx.journal,
+    runId: ctx.runId,
+    signal: ctx.stop.abort.signal,
+    budget: ctx.budget,
+    onRetry: (info) => {
+      ctx.tally.counts.retries++;
+      options.onRetry?.(info);
+    },
+  });
+}
+
+/** The stages composed: drafts → load → digest → batch → send → processing wait. */
+function composeStages(source: DraftSource, ctx: RunContext): ReadableStream<ProgressEvent> {
+  const { options } = ctx;
+  const signal = ctx.stop.abort.signal;
+  let loaded = draftStages(source, ctx).pipeThrough(
+    new LoadStream({
+      concurrency: options.readConcurrency,
+      openObject: options.openObject,
+      budget: ctx.budget,
+    }),
+  );
+  if (options.digest ?? true) loaded = loaded.pipeThrough(new DigestStream());
+  let events = loaded
+    .pipeThrough(
+      new BatchStream({
+        batchSize: options.batchSize,
+        maxBatchBytes: options.maxBatchBytes,
+        budget: ctx.budget,
+      }),
+    )
+    .pipeThrough(ctx.stop.gate())
+    .pipeThrough(sendStage(ctx), { signal });
+  if (options.wait && !options.dryRun) {
+    events = events.pipeThrough(
+      new ProcessingWaitStream({
+        client: options.client!,
+        userAppId: options.userAppId,
+        journal: ctx.journal,
+        signal,
+        // The wait keeps its own, patient retry policy: a short upload policy
+        // (`--retries 2`) would make it give up and leave inputs unaccounted for.
+        rateLimiter: ctx.limiter,
+      }),
+    );
+  }
+  return events;
+}
+
+/**
+ * How an error that is not fatal by status ends a run: a source that cannot be read further (a
+ * bad header, an unterminated quote, bytes that are not UTF-8), named by its code or kind.
+ */
+function fatalOf(err: unknown): NonNullable<UploadSummary["fatal"]> {
+  if (err instanceof FatalUploadError) return { code: fatalCodeName(err), message: err.message };
+  const code = (err as { code?: unknown })?.code;
+  return {
+    code: typeof code === "string"
+      ? code.toUpperCase()
+      : err instanceof SyntaxError
+      ? "INVALID_SOURCE"
+      : (err as Error)?.name ?? "ERROR",
+    message: (err as Error)?.message ?? String(err),
+  };
+}
+
 /**
  * Runs an upload over a source of drafts and returns its progress events. The last event is
  * always `done` with the summary, also when a fatal outcome or a source that cannot be read
@@ -180,302 +477,89 @@ export function runUpload(
   source: DraftSource,
   options: RunUploadOptions = {},
 ): ReadableStream<ProgressEvent> {
-  const runId = options.runId ?? crypto.randomUUID().slice(0, 8);
-  // `abort` stops everything at once (a fatal outcome, a broken source, the grace period over);
-  // a caller's signal first only stops sending (see `stop` below).
-  const abort = new AbortController();
-  let stopSending = () => {};
-  let stopped = false;
-  let grace: ReturnType<typeof setTimeout> | undefined;
-  const stop = () => {
-    // Stopped by the caller: no new batch is sent, requests in flight get their answers (so
-    // the summary counts what the server holds), and after a grace period the rest is
-    // abandoned (its inputs stay "sending" in the journal and are confirmed next run).
-    stopped = true;
-    stopSending();
-    grace = setTimeout(() => abort.abort(options.signal?.reason), CANCEL_GRACE_MS);
+  const ctx: RunContext = {
+    options,
+    runId: options.runId ?? crypto.randomUUID().slice(0, 8),
+    tally: new RunTally(),
+    stop: new RunStop(options.signal),
+    journal: undefined,
+    limiter: options.rps === 0 ? undefined : new RateLimiter({ rps: options.rps ?? 15 }),
+    budget: options.dryRun ? undefined : new ByteBudget(
+      defaultByteBudget(options.concurrency ?? 4, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES),
+    ),
   };
-  if (options.signal?.aborted) queueMicrotask(stop);
-  else options.signal?.addEventListener("abort", stop, { once: true });
-  const counts: UploadCounts = zeroCounts();
-  const started = performance.now();
-  let batches = 0;
-  let bytes = 0;
-  let journal: Journal | undefined;
-  let reader: ReadableStreamDefaultReader<ProgressEvent> | undefined;
-  let processing: UploadSummary["processing"];
-  let lastProgress = 0;
   const interval = options.progressIntervalMs ?? 500;
+  let reader: ReadableStreamDefaultReader<ProgressEvent> | undefined;
+  let lastProgress = 0;
   let finished = false;
 
-  const summary = (extra: Partial<UploadSummary>): UploadSummary => {
-    const durationMs = performance.now() - started;
-    const seconds = Math.max(durationMs / 1000, 1e-6);
-    return {
-      runId,
-      dryRun: options.dryRun ?? false,
-      ...counts,
-      batches,
-      bytes,
-      durationMs: Math.round(durationMs),
-      inputsPerSecond: Math.round((counts.uploaded / seconds) * 10) / 10,
-      megabytesPerSecond: Math.round((bytes / 1e6 / seconds) * 100) / 100,
-      ...(processing ? { processing } : {}),
-      ...(journal ? { journal: journal.path } : {}),
-      ...extra,
-    };
-  };
-
-  const count = (event: ProgressEvent) => {
-    switch (event.type) {
-      case "rejected":
-        counts.rejected++;
-        break;
-      case "skipped":
-        counts.skipped++;
-        break;
-      case "batch":
-        batches++;
-        counts.uploaded += event.ids.length;
-        counts.annotations += event.annotations ?? 0;
-        bytes += event.bytes;
-        break;
-      case "failed":
-        if (event.stage === "processing") break;
-        counts.failed++;
-        if (event.stage === "annotation") counts.annotationsFailed++;
-        break;
-      case "processing":
-        processing = { succeeded: event.succeeded, failed: event.failed, pending: event.pending };
-        break;
-    }
-  };
-
-  const progressEvent = (): ProgressEvent => ({
-    type: "progress",
-    counts: { ...counts },
-    bytes,
-    elapsedMs: Math.round(performance.now() - started),
-    ...(options.total ? { total: options.total } : {}),
-  });
-
+  /** Ends the run: closes the journal, then the last counts and the `done` summary. */
   const finish = async (
     controller: ReadableStreamDefaultController<ProgressEvent>,
     extra: Partial<UploadSummary>,
   ) => {
     if (finished) return;
     finished = true;
-    clearTimeout(grace);
-    options.signal?.removeEventListener("abort", stop);
-    await journal?.close();
-    controller.enqueue(progressEvent());
-    controller.enqueue({ type: "done", summary: summary(extra) });
+    ctx.stop.dispose();
+    await ctx.journal?.close();
+    controller.enqueue(ctx.tally.progress(options.total));
+    const journal = ctx.journal ? { journal: ctx.journal.path } : {};
+    const summary = ctx.tally.summary(ctx.runId, options.dryRun ?? false, {
+      ...journal,
+      ...extra,
+    });
+    controller.enqueue({ type: "done", summary });
     controller.close();
+  };
+
+  /** Ends the run on an error: every stage is stopped, what was answered stays journaled. */
+  const fail = async (controller: ReadableStreamDefaultController<ProgressEvent>, err: unknown) => {
+    if (err instanceof FatalUploadError) {
+      ctx.stop.abort.abort(err);
+      return await finish(controller, { fatal: fatalOf(err) });
+    }
+    // Stopped by the caller, or anything else (a source that cannot be read further): requests
+    // in flight are abandoned; their inputs stay "sending" in the journal and are confirmed on
+    // the next run.
+    const reason = ctx.stop.byCaller ? options.signal!.reason : err;
+    ctx.stop.abort.abort(reason);
+    await reader?.cancel(reason).catch(() => {});
+    await finish(controller, ctx.stop.byCaller ? { cancelled: true } : { fatal: fatalOf(err) });
   };
 
   return new ReadableStream<ProgressEvent>({
     async start(controller) {
-      if (options.journal) journal = await Journal.open(options.journal);
-      const index = journal?.index;
+      if (options.journal) ctx.journal = await Journal.open(options.journal);
       if (!options.dryRun && !options.client) {
         throw new TypeError("runUpload needs a client unless dryRun is set");
       }
-      await journal?.append([{
-        t: "run",
-        runId,
-        time: new Date().toISOString(),
-        target: options.target ?? (options.dryRun ? "dry run" : "Clarifai"),
-        ...(options.source ? { source: options.source } : {}),
-      }]);
-      controller.enqueue({
-        type: "start",
-        runId,
-        target: options.target ?? (options.dryRun ? "dry run" : "Clarifai"),
-        dryRun: options.dryRun ?? false,
-        ...(journal ? { journal: journal.path } : {}),
-        ...(options.total ? { total: options.total } : {}),
-        ...(index?.uploadedCount ? { resumed: index.uploadedCount } : {}),
-      });
-
-      const resumeFilter = new TransformStream<DraftOrRejection, DraftOrRejection>({
-        transform(item, c) {
-          if (item.type === "draft" && index?.isUploaded(item.draft.id)) {
-            if (!annotationsChanged(item.draft, index.annotationIds(item.draft.id))) {
-              counts.alreadyUploaded++;
-              return;
-            }
-            // Uploaded before, but with regions the journal does not record (fixed in the
-            // source since): sent again, its duplicate confirmed, its new annotations posted.
-          }
-          c.enqueue(item);
-        },
-      });
-      const limiter = options.rps === 0 ? undefined : new RateLimiter({ rps: options.rps ?? 15 });
-      let drafts = toStream(source);
-      if (options.shard && options.shard.count > 1) {
-        drafts = drafts.pipeThrough(new ShardStream(options.shard));
-      }
-      drafts = drafts.pipeThrough(new UniqueIdsStream()).pipeThrough(resumeFilter);
-      if (!options.dryRun && options.existing !== "fail") {
-        // The server is the source of truth: what it holds already is not loaded nor sent.
-        // (With existing inputs failing, the server's duplicate answers report them.)
-        drafts = drafts.pipeThrough(
-          new PresenceStream({
-            client: options.client!,
-            userAppId: options.userAppId,
-            existing: options.existing === "new-id" ? "new-id" : "skip",
-            retry: options.retry,
-            rateLimiter: limiter,
-            signal: abort.signal,
-            onRetry: () => counts.retries++,
-            onPresent: async (draft, verified) => {
-              counts.present++;
-              if (!verified) counts.presentUnverified++;
-              await journal?.append([{
-                t: "input",
-                id: draft.id,
-                location: draft.location,
-                kind: draft.kind,
-                outcome: "uploaded",
-                present: verified ? "verified" : "unverified",
-              }]);
-            },
-            // Sent on so that its annotations are posted: the journal line makes the server's
-            // duplicate answer this run's own, confirmed, not a failure.
-            onPresentAnnotated: (draft) =>
-              journal?.append([{
-                t: "input",
-                id: draft.id,
-                location: draft.location,
-                kind: draft.kind,
-                outcome: "uploaded",
-                present: "verified",
-              }]),
-          }),
-          { signal: abort.signal },
-        );
-      }
-      // The content read and not yet answered is bounded in bytes (a dry run sends nothing).
-      const budget = options.dryRun ? undefined : new ByteBudget(
-        defaultByteBudget(
-          options.concurrency ?? 4,
-          options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
-        ),
-      );
-      let loaded = drafts.pipeThrough(
-        new LoadStream({
-          concurrency: options.readConcurrency,
-          openObject: options.openObject,
-          budget,
-        }),
-      );
-      if (options.digest ?? true) loaded = loaded.pipeThrough(new DigestStream());
-      let events = loaded
-        .pipeThrough(
-          new BatchStream({
-            batchSize: options.batchSize,
-            maxBatchBytes: options.maxBatchBytes,
-            budget,
-          }),
-        )
-        .pipeThrough(
-          new TransformStream<BatchItem, BatchItem>({
-            start(c) {
-              // Ends the batches here: the upload stage finishes what it has in flight.
-              stopSending = () => c.terminate();
-              if (stopped) c.terminate();
-            },
-          }),
-        )
-        .pipeThrough(
-          options.dryRun ? dryRunStream() : new UploadStream({
-            client: options.client!,
-            userAppId: options.userAppId,
-            concurrency: options.concurrency,
-            rateLimiter: limiter,
-            retry: options.retry,
-            journal,
-            runId,
-            signal: abort.signal,
-            budget,
-            onRetry: (info) => {
-              counts.retries++;
-              options.onRetry?.(info);
-            },
-          }),
-          { signal: abort.signal },
-        );
-      if (options.wait && !options.dryRun) {
-        events = events.pipeThrough(
-          new ProcessingWaitStream({
-            client: options.client!,
-            userAppId: options.userAppId,
-            journal,
-            signal: abort.signal,
-            // The wait keeps its own, patient retry policy: a short upload policy
-            // (`--retries 2`) would make it give up and leave inputs unaccounted for.
-            rateLimiter: limiter,
-          }),
-        );
-      }
-      reader = events.getReader();
+      controller.enqueue(await startRun(ctx));
+      reader = composeStages(source, ctx).getReader();
     },
 
     async pull(controller) {
       try {
         const { value, done } = await reader!.read();
-        if (done) {
-          return await finish(controller, options.signal?.aborted ? { cancelled: true } : {});
-        }
-        count(value);
+        if (done) return await finish(controller, ctx.stop.byCaller ? { cancelled: true } : {});
+        ctx.tally.count(value);
         controller.enqueue(value);
         const now = performance.now();
         if (value.type === "batch" || now - lastProgress >= interval) {
           lastProgress = now;
-          controller.enqueue(progressEvent());
+          controller.enqueue(ctx.tally.progress(options.total));
         }
       } catch (err) {
-        if (err instanceof FatalUploadError) {
-          abort.abort(err);
-          await finish(controller, {
-            fatal: { code: fatalCodeName(err), message: err.message },
-          });
-          return;
-        }
-        if (options.signal?.aborted) {
-          // Stopped by the caller: what was answered is journaled; the rest is resent next time.
-          abort.abort(options.signal.reason);
-          await reader?.cancel(options.signal.reason).catch(() => {});
-          await finish(controller, { cancelled: true });
-          return;
-        }
-        // Anything else stops the run too (a source that cannot be read further: a bad header,
-        // an unterminated quote, bytes that are not UTF-8), with a summary that says why.
-        // Requests in flight are abandoned; their inputs stay "sending" in the journal and are
-        // confirmed on the next run.
-        abort.abort(err);
-        await reader?.cancel(err).catch(() => {});
-        await finish(controller, {
-          fatal: {
-            code: typeof (err as { code?: unknown })?.code === "string"
-              ? (err as { code: string }).code.toUpperCase()
-              : err instanceof SyntaxError
-              ? "INVALID_SOURCE"
-              : (err as Error)?.name ?? "ERROR",
-            message: (err as Error)?.message ?? String(err),
-          },
-        });
+        await fail(controller, err);
       }
     },
 
     async cancel(reason) {
-      clearTimeout(grace);
-      options.signal?.removeEventListener("abort", stop);
-      abort.abort(reason);
+      ctx.stop.dispose();
+      ctx.stop.abort.abort(reason);
       await reader?.cancel(reason).catch(() => {});
       if (!finished) {
         finished = true;
-        await journal?.close();
+        await ctx.journal?.close();
       }
     },
   }, { highWaterMark: 16 });
