@@ -124,6 +124,9 @@ export {
 // Progress events and the summary
 export {
   type BatchEvent,
+  type DatasetVersionConcept,
+  type DatasetVersionMetrics,
+  type DatasetVersionResult,
   type DoneEvent,
   type FailedEvent,
   type ProcessingEvent,
@@ -135,6 +138,7 @@ export {
   summaryOf,
   type UploadCounts,
   type UploadSummary,
+  type VersionEvent,
 } from "./src/pipeline/progress_event.ts";
 
 // The journal: resume and retry
@@ -203,6 +207,13 @@ export {
 export { uploadCoco, uploadVoc, uploadYolo } from "./src/upload/upload_formats.ts";
 export { type DraftSource, runUpload, type RunUploadOptions } from "./src/upload/run_upload.ts";
 export { type AddInputsResult, addInputsToDataset } from "./src/upload/add_inputs_to_dataset.ts";
+export {
+  datasetVersionEvents,
+  type DatasetVersionOptions,
+  type LatestDatasetVersion,
+  latestDatasetVersion,
+  type VersionUserAppId,
+} from "./src/upload/dataset_version.ts";
 export {
   describeOptionProblem,
   type OptionProblem,

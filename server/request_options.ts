@@ -46,6 +46,7 @@ export interface UploadRequestOptions {
 const PARAMETERS: Readonly<Record<string, UploadOptionName>> = {
   dataset: "datasetId",
   create_dataset: "createDataset",
+  create_version: "createVersion",
   batch_size: "batchSize",
   max_batch_mb: "maxBatchMegabytes",
   concurrency: "concurrency",
@@ -69,6 +70,7 @@ const PARAMETERS: Readonly<Record<string, UploadOptionName>> = {
 const COMMON = [
   "dataset",
   "create_dataset",
+  "create_version",
   "batch_size",
   "max_batch_mb",
   "concurrency",

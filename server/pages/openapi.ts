@@ -65,6 +65,40 @@ const JOB_STATE = {
 const INPUT_KIND = { type: "string", enum: ["image", "video", "audio", "text"] };
 const STAGE = { type: "string", enum: ["upload", "annotation", "processing", "dataset"] };
 
+const VERSION_METRICS = object(
+  "A dataset version's metrics, as the Python SDK's `get_upload_status` shows them.",
+  {
+    inputs: int("Inputs in the version."),
+    inputsByKind: {
+      type: "object",
+      additionalProperties: { type: "integer", minimum: 0 },
+      description: "Inputs by kind.",
+    },
+    annotations: object("Annotation counts.", {
+      concepts: int("Input-level concepts, summed over the concepts."),
+      boundingBoxes: int("Bounding boxes, summed over the concepts."),
+      polygons: int("Polygons, summed over the concepts."),
+      frames: int("Video frames with annotations."),
+    }),
+    concepts: {
+      type: "array",
+      description: "Each concept's counts.",
+      items: object("One concept.", {
+        id: str("The concept ID."),
+        inputs: int("Inputs that carry it."),
+        inputTags: int("Input-level tags with it."),
+        boundingBoxes: int("Bounding boxes with it."),
+        polygons: int("Polygons with it."),
+      }),
+    },
+  },
+);
+
+const VERSION_STATUS = {
+  type: "string",
+  enum: ["pending", "in progress", "ready", "failed", "timed out"],
+};
+
 const SCHEMAS: Record<string, Schema> = {
   Error: object("An error.", {
     error: object("What went wrong.", {
@@ -90,6 +124,14 @@ const SCHEMAS: Record<string, Schema> = {
     journal: str("The journal's path."),
     fatal: object("What stopped the run.", { code: str("Code."), message: str("Why.") }),
     cancelled: bool("The run was cancelled."),
+    version: object("The dataset version made at the end (`create_version`).", {
+      id: str("The version's ID."),
+      datasetId: str("The dataset's ID."),
+      status: { type: "string", enum: ["ready", "failed", "timed out"] },
+      waitedMs: num("Milliseconds from its creation to this outcome."),
+      metrics: VERSION_METRICS,
+      error: str("Why it did not become ready."),
+    }, ["id", "datasetId", "status", "waitedMs"]),
   }, [
     "runId",
     "dryRun",
@@ -188,6 +230,14 @@ const SCHEMAS: Record<string, Schema> = {
         succeeded: int("Processed."),
         failed: int("Failed processing."),
       }),
+      event("version", "The dataset version's status (with `create_version`).", {
+        id: str("The version's ID."),
+        datasetId: str("The dataset's ID."),
+        status: VERSION_STATUS,
+        elapsedMs: num("Milliseconds since it was asked for."),
+        metrics: VERSION_METRICS,
+        error: str("Why it did not become ready."),
+      }, ["metrics", "error"]),
       event("done", "The last line: the summary.", { summary: ref("UploadSummary") }),
     ],
   },
@@ -222,6 +272,9 @@ const OPTION_PARAMS: [string, string, Schema][] = [
   ["retries", "Retries per request.", { type: "integer" }],
   ["dry_run", "Read and validate, send nothing.", { type: "boolean" }],
   ["wait", "Wait for processing.", { type: "boolean" }],
+  ["create_version", "Make a dataset version at the end; its metrics in the summary.", {
+    type: "boolean",
+  }],
   ["user_id", "Clarifai user ID.", { type: "string" }],
   ["app_id", "Clarifai app ID.", { type: "string" }],
   ["input_type", "CSV or folder: the kind of inputs.", { type: "string" }],

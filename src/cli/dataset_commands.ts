@@ -9,6 +9,8 @@ import { FatalUploadError } from "../clarifai/errors.ts";
 import { openTarget, type TargetOptions } from "../upload/target.ts";
 import { localTarget } from "../../server/local_target.ts";
 import { addInputsToDataset } from "../upload/add_inputs_to_dataset.ts";
+import { type LatestDatasetVersion, latestDatasetVersion } from "../upload/dataset_version.ts";
+import { renderVersionMetrics } from "./report_run.ts";
 import { loadCredentials } from "./clarifai_config.ts";
 import { ExitCode, parseCommandArgs, UsageError } from "./upload_command.ts";
 
@@ -40,9 +42,10 @@ Adds inputs that are already uploaded to a dataset (PostDatasetInputs), 128 per 
 export const STATUS_HELP = `upflow status [--dataset ID] [options]
 
 Prints the app's input counts (processed, to process, errors, processing) and, with --dataset,
-how many inputs the dataset holds.
+how many inputs the dataset holds and its latest version with its metrics (inputs by kind,
+annotations, concepts), as --create-version makes them.
 
-  --dataset ID           also count this dataset's inputs
+  --dataset ID           also count this dataset's inputs and show its latest version
   --base, --user, --app, --transport, --local-data, --context   the target, as for uploads
   --json                 print the result as JSON`;
 
@@ -164,7 +167,11 @@ export async function statusCommand(args: string[]): Promise<number> {
         inputs += listed.datasetInputs.length;
         if (listed.datasetInputs.length < 1000) break;
       }
-      result.dataset = { id: values.dataset, inputs };
+      const latest = await latestDatasetVersion(client, client.userAppId, values.dataset)
+        .catch((err) => {
+          throw new FatalUploadError((err as Error).message);
+        });
+      result.dataset = { id: values.dataset, inputs, ...(latest ? { latestVersion: latest } : {}) };
     }
     if (values.json) console.log(JSON.stringify(result));
     else {
@@ -173,7 +180,10 @@ export async function statusCommand(args: string[]): Promise<number> {
       console.log(`to process  ${result.toProcess}`);
       console.log(`processing  ${result.processing}`);
       console.log(`errors      ${result.errors}`);
-      if (values.dataset) console.log(`dataset     ${values.dataset}: ${inputsOf(result)} inputs`);
+      if (values.dataset) {
+        console.log(`dataset     ${values.dataset}: ${inputsOf(result)} inputs`);
+        printLatestVersion(result);
+      }
     }
     return ExitCode.Ok;
   } catch (err) {
@@ -189,4 +199,16 @@ export async function statusCommand(args: string[]): Promise<number> {
 
 function inputsOf(result: Record<string, unknown>): number {
   return (result.dataset as { inputs: number }).inputs;
+}
+
+/** The dataset's latest version, and its metrics when it is ready. */
+function printLatestVersion(result: Record<string, unknown>): void {
+  const latest = (result.dataset as { latestVersion?: LatestDatasetVersion }).latestVersion;
+  if (!latest) {
+    console.log("version     none (--create-version on an upload makes one)");
+    return;
+  }
+  const when = latest.createdAt ? `, made ${latest.createdAt}` : "";
+  console.log(`version     ${latest.id} (${latest.status}${when})`);
+  if (latest.metrics) console.log(renderVersionMetrics(latest.metrics).trimEnd());
 }

@@ -9,7 +9,10 @@ import type { UploadSummary } from "../pipeline/progress_event.ts";
 export const ExitCode = {
   /** Every input uploaded (or would be, in a dry run). */
   Ok: 0,
-  /** Some inputs were rejected or failed: the journal lists them. */
+  /**
+   * Some inputs were rejected or failed (the journal lists them), or the dataset version asked
+   * for did not become ready.
+   */
   SomeFailed: 1,
   /** Bad usage: unknown command or option, missing argument. */
   Usage: 2,
@@ -20,7 +23,8 @@ export const ExitCode = {
 } as const;
 
 /**
- * The exit code for a summary: 3 fatal, 130 cancelled, 1 some rejected or failed, else 0.
+ * The exit code for a summary: 3 fatal, 130 cancelled, 1 some rejected or failed (or the
+ * dataset version asked for not ready), else 0.
  *
  * @param summary The run's summary.
  * @returns The exit code.
@@ -43,7 +47,10 @@ export const ExitCode = {
 export function exitCodeOf(summary: UploadSummary): number {
   if (summary.fatal) return ExitCode.Fatal;
   if (summary.cancelled) return ExitCode.Interrupted;
-  if (summary.failed > 0 || summary.rejected > 0 || (summary.processing?.failed ?? 0) > 0) {
+  if (
+    summary.failed > 0 || summary.rejected > 0 || (summary.processing?.failed ?? 0) > 0 ||
+    (summary.version !== undefined && summary.version.status !== "ready")
+  ) {
     return ExitCode.SomeFailed;
   }
   return ExitCode.Ok;

@@ -221,6 +221,15 @@ export function renderSummary(summary: UploadSummary, options: RenderSummaryOpti
   return lines.length === 0 ? "" : lines.join("\n") + "\n";
 }
 
+/** A dataset version's status as a line: `dataset version 3f2a… of "ds": in progress (4 s)`. */
+function versionLine(event: Extract<ProgressEvent, { type: "version" }>): string {
+  const head = `dataset version ${event.id} of "${event.datasetId}"`;
+  const time = formatDuration(event.elapsedMs / 1000);
+  if (event.status === "ready") return `${head}: ready after ${time}`;
+  if (event.error) return `${head}: ${event.status} after ${time}: ${event.error}`;
+  return `${head}: ${event.status} (${time})`;
+}
+
 /** Where a {@linkcode ProgressPrinter} writes. */
 export interface ProgressPrinterOptions {
   /** Writes text (default: standard error). */
@@ -264,7 +273,7 @@ export class ProgressPrinter {
   #credentials?: string;
   #now: () => number;
   #startedAt: number;
-  #latest?: Extract<ProgressEvent, { type: "progress" | "processing" }>;
+  #latest?: Extract<ProgressEvent, { type: "progress" | "processing" | "version" }>;
 
   /**
    * Creates a printer.
@@ -295,6 +304,10 @@ export class ProgressPrinter {
   tick(): void {
     const latest = this.#latest;
     if (this.#quiet || latest === undefined) return;
+    if (latest.type === "version") {
+      this.#line(versionLine(latest));
+      return;
+    }
     if (latest.type === "processing") {
       this.#line(
         `processing: ${latest.succeeded} done, ${latest.failed} failed, ${latest.pending} pending`,
@@ -381,6 +394,17 @@ export class ProgressPrinter {
           this.#barShown = true;
         }
         return;
+      case "version": {
+        const changed = this.#latest?.type !== "version" ||
+          this.#latest.status !== event.status;
+        this.#latest = event;
+        if (this.#quiet && (event.status !== "failed" && event.status !== "timed out")) return;
+        if (this.#tty && (event.status === "pending" || event.status === "in progress")) {
+          this.#write(`\r\x1b[2K${versionLine(event)}`);
+          this.#barShown = true;
+        } else if (changed || !this.#tty) this.#line(versionLine(event));
+        return;
+      }
       case "progress":
         this.#latest = event;
         if (this.#tty && !this.#quiet) {

@@ -6,9 +6,14 @@
  *
  * @module
  */
-import type { ProgressEvent, UploadSummary } from "../pipeline/progress_event.ts";
+import type {
+  DatasetVersionMetrics,
+  DatasetVersionResult,
+  ProgressEvent,
+  UploadSummary,
+} from "../pipeline/progress_event.ts";
 import type { UploadRetryInfo } from "../pipeline/upload_stream.ts";
-import { ProgressPrinter, renderSummary, type SkipGroup } from "./progress_bar.ts";
+import { formatDuration, ProgressPrinter, renderSummary, type SkipGroup } from "./progress_bar.ts";
 import { ExitCode, exitCodeOf } from "./exit_code.ts";
 import { VERSION } from "../version.ts";
 
@@ -233,6 +238,7 @@ export class RunReporter {
     if (options.json) return code;
     const skips = [...this.#skips.values()];
     this.#out(renderSummary(summary, { skips, compact: summary.fatal !== undefined }));
+    if (summary.version) this.#out(renderVersion(summary.version));
     this.#out(
       `\n${
         lastLine(summary, skips, {
@@ -266,6 +272,86 @@ export async function reportRun(
   return await reporter.run(events);
 }
 
+/** Concepts listed by name in a version's summary; the rest are counted. */
+const MAX_CONCEPTS_SHOWN = 10;
+
+/**
+ * The dataset version's block of the summary: its outcome, then, when ready, its metrics as the
+ * official Python SDK's `get_upload_status` shows them (inputs by kind, annotation counts,
+ * concepts with their inputs, the most used first).
+ *
+ * @param version The version's outcome.
+ * @returns Lines, each ending with a newline.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderVersion } from "./report_run.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * const text = renderVersion({
+ *   id: "v1", datasetId: "pets", status: "ready", waitedMs: 600,
+ *   metrics: {
+ *     inputs: 3, inputsByKind: { image: 3 },
+ *     annotations: { concepts: 3, boundingBoxes: 1, polygons: 0, frames: 0 },
+ *     concepts: [
+ *       { id: "cat", inputs: 1, inputTags: 1, boundingBoxes: 1, polygons: 0 },
+ *       { id: "dog", inputs: 2, inputTags: 2, boundingBoxes: 0, polygons: 0 },
+ *     ],
+ *   },
+ * });
+ * assertStringIncludes(text, 'dataset version v1 of "pets": ready after 0.6s');
+ * assertStringIncludes(text, "inputs       3 (image 3)");
+ * assertStringIncludes(text, "concepts     2: dog 2, cat 1");
+ * ```
+ */
+export function renderVersion(version: DatasetVersionResult): string {
+  const head = `dataset version ${version.id} of "${version.datasetId}"`;
+  const time = formatDuration(version.waitedMs / 1000);
+  if (version.status !== "ready" || !version.metrics) {
+    return `${head}: ${version.status} after ${time}${version.error ? `: ${version.error}` : ""}\n`;
+  }
+  return `${head}: ready after ${time}\n${renderVersionMetrics(version.metrics)}`;
+}
+
+/**
+ * A dataset version's metrics as the official Python SDK's `get_upload_status` shows them:
+ * inputs by kind, annotation counts, concepts with their inputs (the most used first).
+ *
+ * @param m The metrics.
+ * @returns Three lines, indented, each ending with a newline.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderVersionMetrics } from "./report_run.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(
+ *   renderVersionMetrics({
+ *     inputs: 1, inputsByKind: { text: 1 },
+ *     annotations: { concepts: 1, boundingBoxes: 0, polygons: 0, frames: 0 },
+ *     concepts: [{ id: "hi", inputs: 1, inputTags: 1, boundingBoxes: 0, polygons: 0 }],
+ *   }).split("\n")[2],
+ *   "  concepts     1: hi 1",
+ * );
+ * ```
+ */
+export function renderVersionMetrics(m: DatasetVersionMetrics): string {
+  const n = (value: number) => value.toLocaleString("en-US");
+  const kinds = Object.entries(m.inputsByKind).map(([kind, count]) => `${kind} ${n(count)}`);
+  const a = m.annotations;
+  const concepts = [...m.concepts].sort((x, y) => y.inputs - x.inputs || (x.id < y.id ? -1 : 1));
+  const shown = concepts.slice(0, MAX_CONCEPTS_SHOWN).map((c) => `${c.id} ${n(c.inputs)}`);
+  if (concepts.length > shown.length) shown.push(`… ${n(concepts.length - shown.length)} more`);
+  return [
+    `  inputs       ${n(m.inputs)}${kinds.length ? ` (${kinds.join(", ")})` : ""}`,
+    `  annotations  ${n(a.concepts)} concepts, ${n(a.boundingBoxes)} bounding boxes, ${
+      n(a.polygons)
+    } polygons, ${n(a.frames)} frames`,
+    `  concepts     ${n(concepts.length)}${shown.length ? `: ${shown.join(", ")}` : ""}`,
+    "",
+  ].join("\n");
+}
+
 /** Nothing was uploaded (or would be) and something was skipped: exit 1, as for rejections. */
 function nothingUploadedButSkipped(summary: UploadSummary): boolean {
   const present = (summary as { present?: number }).present ?? 0;
@@ -275,6 +361,12 @@ function nothingUploadedButSkipped(summary: UploadSummary): boolean {
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}
+
+/** A dataset version that was asked for and did not become ready, in words; else "". */
+function versionProblem(summary: UploadSummary): string {
+  const status = summary.version?.status;
+  return status === undefined || status === "ready" ? "" : `the dataset version ${status}`;
 }
 
 /** Credential failures: the PAT (or where it came from) is what to fix. */
@@ -363,6 +455,7 @@ export function lastLine(
       summary.failed ? plural(summary.failed, "failure") : "",
       summary.rejected ? `${plural(summary.rejected, "record")} rejected` : "",
       failedProcessing ? `${plural(failedProcessing, "input")} failed processing` : "",
+      versionProblem(summary),
     ].filter(Boolean);
     return problems.length === 0
       ? `done: ${verb} ${plural(summary.uploaded, "input")}`

@@ -44,6 +44,7 @@ export { parseCommandArgs } from "./parse_command_args.ts";
 export const UPLOAD_OPTIONS = {
   dataset: { type: "string" },
   "create-dataset": { type: "boolean" },
+  "create-version": { type: "boolean" },
   "batch-size": { type: "string" },
   "max-batch-mb": { type: "string" },
   concurrency: { type: "string" },
@@ -79,6 +80,8 @@ export const UPLOAD_OPTIONS_HELP =
 Upload:
   --dataset ID           dataset the inputs join
   --create-dataset       create the dataset when it does not exist
+  --create-version       when the upload ends, make a version of the dataset, wait until it is
+                         ready and show its metrics (inputs by kind, annotations, concepts)
   --batch-size N         inputs per request, 1..128 (default 32)
   --max-batch-mb N       megabytes per request (default 32)
   --concurrency N        requests in flight (default 4)
@@ -107,6 +110,7 @@ type UploadValues = {
 export const FLAG_OPTIONS: Readonly<Record<string, UploadOptionName>> = {
   dataset: "datasetId",
   "create-dataset": "createDataset",
+  "create-version": "createVersion",
   "batch-size": "batchSize",
   "max-batch-mb": "maxBatchMegabytes",
   concurrency: "concurrency",

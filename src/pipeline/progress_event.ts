@@ -60,6 +60,63 @@ export interface UploadSummary extends UploadCounts {
   fatal?: { code: string; message: string };
   /** Set when the run was cancelled before it finished. */
   cancelled?: boolean;
+  /** The dataset version made when the upload ended, when one was asked for. */
+  version?: DatasetVersionResult;
+}
+
+/**
+ * A dataset version's metrics as the official Python SDK's `get_upload_status` shows them: the
+ * inputs by kind, and the annotations summed over the concept groups (concepts, bounding boxes,
+ * polygons); frames come from the version's total (the SDK shows none).
+ */
+export interface DatasetVersionMetrics {
+  /** Inputs in the version. */
+  inputs: number;
+  /** Inputs by kind (`image`, `text`, `video`, `audio`). */
+  inputsByKind: Record<string, number>;
+  /** Annotation counts. */
+  annotations: {
+    /** Input-level concepts (positive tags), summed over the concepts. */
+    concepts: number;
+    /** Bounding boxes, summed over the concepts. */
+    boundingBoxes: number;
+    /** Polygons, summed over the concepts. */
+    polygons: number;
+    /** Video frames with annotations. */
+    frames: number;
+  };
+  /** Each concept's counts, by concept ID. */
+  concepts: DatasetVersionConcept[];
+}
+
+/** One concept's counts in a dataset version. */
+export interface DatasetVersionConcept {
+  /** The concept ID. */
+  id: string;
+  /** Inputs that carry it (at input level, in a region or in a frame). */
+  inputs: number;
+  /** Input-level tags with it. */
+  inputTags: number;
+  /** Bounding boxes with it. */
+  boundingBoxes: number;
+  /** Polygons with it. */
+  polygons: number;
+}
+
+/** How the dataset version made at the end of a run came out. */
+export interface DatasetVersionResult {
+  /** The version's ID. */
+  id: string;
+  /** The dataset's ID. */
+  datasetId: string;
+  /** `ready` with its metrics, `failed` or `timed out` with an error. */
+  status: "ready" | "failed" | "timed out";
+  /** Milliseconds from its creation to this outcome. */
+  waitedMs: number;
+  /** Its metrics, when ready. */
+  metrics?: DatasetVersionMetrics;
+  /** What went wrong, when it did not become ready. */
+  error?: string;
 }
 
 /** The run starts. */
@@ -169,6 +226,28 @@ export interface ProcessingEvent {
   failed: number;
 }
 
+/**
+ * The dataset version made when the upload ended (`createVersion`): its status as it changes,
+ * and at least every few seconds while the server works on it; the last one is `ready` (with
+ * the metrics), `failed` or `timed out`.
+ */
+export interface VersionEvent {
+  /** Discriminant. */
+  type: "version";
+  /** The version's ID. */
+  id: string;
+  /** The dataset's ID. */
+  datasetId: string;
+  /** Where it stands. */
+  status: "pending" | "in progress" | DatasetVersionResult["status"];
+  /** Milliseconds since the version was asked for. */
+  elapsedMs: number;
+  /** Its metrics, when ready. */
+  metrics?: DatasetVersionMetrics;
+  /** What went wrong, when it failed or timed out. */
+  error?: string;
+}
+
 /** The run ended: the summary. Always the last event. */
 export interface DoneEvent {
   /** Discriminant. */
@@ -186,6 +265,7 @@ export type ProgressEvent =
   | FailedEvent
   | ProgressCountsEvent
   | ProcessingEvent
+  | VersionEvent
   | DoneEvent;
 
 /**

@@ -27,6 +27,7 @@ import { type Shard, ShardStream } from "../inputs/shard.ts";
 import { type ExistingPolicy, PresenceStream } from "../pipeline/presence_stream.ts";
 import { DigestStream } from "../pipeline/digest_stream.ts";
 import type { RetryPolicy } from "../clarifai/retry_policy.ts";
+import { datasetVersionEvents } from "./dataset_version.ts";
 
 /** Options of an upload run. */
 export interface RunUploadOptions {
@@ -77,6 +78,15 @@ export interface RunUploadOptions {
   existing?: ExistingPolicy;
   /** Record each input's content digest in its metadata (default true). */
   digest?: boolean;
+  /** The dataset the inputs join (the drafts carry it); `createVersion` makes a version of it. */
+  datasetId?: string;
+  /**
+   * When the upload ends (after the processing wait, if any), make a version of the dataset,
+   * wait until it is ready and put its metrics in the summary (`version`). Needs `datasetId`.
+   */
+  createVersion?: boolean;
+  /** How long to wait for the version to be ready, in milliseconds (default 600 000). */
+  versionTimeoutMs?: number;
 }
 
 /** How long requests in flight get to answer after the caller stops a run. */
@@ -161,6 +171,7 @@ class RunTally {
   batches = 0;
   bytes = 0;
   processing: UploadSummary["processing"];
+  version: UploadSummary["version"];
 
   /** Adds an event of the stages to the counts. */
   count(event: ProgressEvent): void {
@@ -188,6 +199,17 @@ class RunTally {
           succeeded: event.succeeded,
           failed: event.failed,
           pending: event.pending,
+        };
+        break;
+      case "version":
+        if (event.status === "pending" || event.status === "in progress") break;
+        this.version = {
+          id: event.id,
+          datasetId: event.datasetId,
+          status: event.status,
+          waitedMs: event.elapsedMs,
+          ...(event.metrics ? { metrics: event.metrics } : {}),
+          ...(event.error ? { error: event.error } : {}),
         };
         break;
     }
@@ -218,6 +240,7 @@ class RunTally {
       inputsPerSecond: Math.round((this.counts.uploaded / seconds) * 10) / 10,
       megabytesPerSecond: Math.round((this.bytes / 1e6 / seconds) * 100) / 100,
       ...(this.processing ? { processing: this.processing } : {}),
+      ...(this.version ? { version: this.version } : {}),
       ...extra,
     };
   }
@@ -396,7 +419,34 @@ function sendStage(ctx: RunContext): TransformStream<BatchItem, ProgressEvent> {
   });
 }
 
-/** The stages composed: drafts → load → digest → batch → send → processing wait. */
+/**
+ * The events of the stages, then, unless the caller stopped the run, those of the dataset
+ * version made of what they uploaded.
+ */
+function thenVersion(
+  events: ReadableStream<ProgressEvent>,
+  ctx: RunContext,
+): ReadableStream<ProgressEvent> {
+  const { options } = ctx;
+  async function* all(): AsyncGenerator<ProgressEvent> {
+    yield* events;
+    if (ctx.stop.byCaller) return;
+    yield* datasetVersionEvents(options.client!, options.userAppId, options.datasetId!, {
+      description: `upflow run ${ctx.runId}`,
+      timeoutMs: options.versionTimeoutMs,
+      // Nothing is in flight worth a grace period: the caller's stop ends the wait at once.
+      signal: options.signal
+        ? AbortSignal.any([ctx.stop.abort.signal, options.signal])
+        : ctx.stop.abort.signal,
+    });
+  }
+  return ReadableStream.from(all());
+}
+
+/**
+ * The stages composed: drafts → load → digest → batch → send → processing wait → dataset
+ * version.
+ */
 function composeStages(source: DraftSource, ctx: RunContext): ReadableStream<ProgressEvent> {
   const { options } = ctx;
   const signal = ctx.stop.abort.signal;
@@ -431,6 +481,7 @@ function composeStages(source: DraftSource, ctx: RunContext): ReadableStream<Pro
       }),
     );
   }
+  if (options.createVersion && !options.dryRun) events = thenVersion(events, ctx);
   return events;
 }
 
@@ -532,6 +583,9 @@ export function runUpload(
       if (options.journal) ctx.journal = await Journal.open(options.journal);
       if (!options.dryRun && !options.client) {
         throw new TypeError("runUpload needs a client unless dryRun is set");
+      }
+      if (options.createVersion && !options.dryRun && !options.datasetId) {
+        throw new TypeError("runUpload needs a datasetId to create a version");
       }
       controller.enqueue(await startRun(ctx));
       reader = composeStages(source, ctx).getReader();

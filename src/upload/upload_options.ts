@@ -53,6 +53,7 @@ export const UPLOAD_OPTION_RULES = {
   shard: { type: "shard" },
   existing: { type: "choice", choices: EXISTING_POLICIES },
   noDigest: { type: "boolean" },
+  createVersion: { type: "boolean" },
 } as const satisfies Record<string, OptionRule>;
 
 /** The neutral name of an upload option. */
@@ -98,6 +99,14 @@ export type OptionProblem =
     readonly name: "csvType";
     /** The input type given. */
     readonly value: InputKind;
+  }
+  | {
+    /** A dataset version was asked for, but no dataset named. */
+    readonly kind: "versionNeedsDataset";
+    /** The option. */
+    readonly name: "createVersion";
+    /** The value given. */
+    readonly value: true;
   };
 
 /** Words an {@linkcode OptionProblem} as an error, in a face's own names. */
@@ -129,6 +138,11 @@ export function describeOptionProblem(
   problem: OptionProblem,
   nameOf: (name: UploadOptionName) => string = (name) => name,
 ): string {
+  if (problem.kind === "versionNeedsDataset") {
+    return `${nameOf("createVersion")} needs ${
+      nameOf("datasetId")
+    }: a version is made of a dataset`;
+  }
   if (problem.kind === "rawNeedsText") {
     return `${nameOf("csvType")} raw works only with ${nameOf("inputType")} text: got ${
       JSON.stringify(problem.value)
@@ -145,6 +159,9 @@ export function describeOptionProblem(
  */
 function neutralError(problem: OptionProblem): Error {
   const where = "Cannot start upload";
+  if (problem.kind === "versionNeedsDataset") {
+    return new TypeError(`${where}: createVersion needs datasetId: a version is made of a dataset`);
+  }
   if (problem.kind === "rawNeedsText") {
     return new RangeError(
       `${where}: csvType "raw" holds text, so inputType must be "text": current value is ${
@@ -291,6 +308,9 @@ export function parseUploadOptions(
       throw wordError({ kind: "rawNeedsText", name: "csvType", value: options.inputType });
     }
     options.csvType = csvType;
+  }
+  if (options.createVersion && options.datasetId === undefined) {
+    throw wordError({ kind: "versionNeedsDataset", name: "createVersion", value: true });
   }
   return options;
 }
