@@ -344,9 +344,9 @@ export function renderVersionMetrics(m: DatasetVersionMetrics): string {
   if (concepts.length > shown.length) shown.push(`… ${n(concepts.length - shown.length)} more`);
   return [
     `  inputs       ${n(m.inputs)}${kinds.length ? ` (${kinds.join(", ")})` : ""}`,
-    `  annotations  ${n(a.concepts)} concepts, ${n(a.boundingBoxes)} bounding boxes, ${
-      n(a.polygons)
-    } polygons, ${n(a.frames)} frames`,
+    `  annotations  ${plural(a.concepts, "concept")}, ${
+      plural(a.boundingBoxes, "bounding box", "bounding boxes")
+    }, ${plural(a.polygons, "polygon")}, ${plural(a.frames, "frame")}`,
     `  concepts     ${n(concepts.length)}${shown.length ? `: ${shown.join(", ")}` : ""}`,
     "",
   ].join("\n");
