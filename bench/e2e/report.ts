@@ -58,6 +58,8 @@ export interface Report {
   generateSeconds: number;
   /** The dataset runs. */
   rows: Row[];
+  /** The WAN case's runs (defaults; local API 80 ms away, and without the latency). */
+  wan?: Row[];
   /** The growth runs (upflow to the discard server). */
   growth: Row[];
   /** `deno bench` of the CSV parsers: average ms per parse of the same text. */
@@ -158,6 +160,31 @@ export function targets(report: Report): TargetResult[] {
         n(limitLarge!.mbPerSecond)
       } MB/s)`,
   );
+  const upBig = find(rows, "bigimages", "upflow", "local API");
+  const sdkBig = find(rows, "bigimages", "clarifai");
+  add(
+    "big images (~19 MB): upflow's peak memory ≤ 1/4 of the SDK's (SDK at batch size 5)",
+    upBig && sdkBig && upBig.peakRssMiB / sdkBig.peakRssMiB,
+    (v) => v <= 0.25,
+    (v) => `${v.toFixed(2)} (${n(upBig!.peakRssMiB)} vs ${n(sdkBig!.peakRssMiB)} MiB)`,
+  );
+  add(
+    `big images (~19 MB): upflow's peak memory ≤ ${bound} MiB`,
+    upBig?.peakRssMiB,
+    (v) => v <= bound,
+    (v) => `${n(v)} MiB`,
+  );
+  for (const [key, goal] of [["wan-80", 5], ["wan-0", 3]] as const) {
+    const wan = report.wan ?? [];
+    const up = wan.find((r) => r.datasetKey === key && r.tool === "upflow CLI --wait");
+    const sdk = wan.find((r) => r.datasetKey === key && r.tool.startsWith("clarifai"));
+    add(
+      `${up?.dataset ?? key}, with --wait: upflow ≥ ${goal}× faster than the SDK (wall time)`,
+      up && sdk && sdk.seconds / up.seconds,
+      (v) => v >= goal,
+      (v) => `${v.toFixed(2)}× (${n(up!.seconds, 2)} vs ${n(sdk!.seconds, 2)} s)`,
+    );
+  }
   const bench = (name: string) => report.csvBench.find((b) => b.name.startsWith(name))?.avgMs;
   const ours = bench("upflow CsvParseStream");
   const theirs = bench("csv-parse (sync)");
@@ -206,6 +233,47 @@ function table(rows: Row[]): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * The WAN case: its runs, what `--wait` costs upflow, and the floor the default rate limit
+ * sets (each batch's PostInputs and its processing polls go through the 15 requests/s limit).
+ */
+function wanSection(report: Report): string[] {
+  const wan = report.wan ?? [];
+  if (wan.length === 0) return [];
+  const lines: string[] = [];
+  for (const key of [...new Set(wan.map((r) => r.datasetKey))]) {
+    const of = (tool: string) => wan.find((r) => r.datasetKey === key && r.tool.startsWith(tool));
+    const wait = of("upflow CLI --wait"), noWait = of("upflow CLI (no"), sdk = of("clarifai");
+    const parts = [];
+    if (wait && sdk) {
+      parts.push(`SDK/upflow --wait time ${(sdk.seconds / wait.seconds).toFixed(2)}×`);
+    }
+    if (noWait && sdk) {
+      parts.push(`SDK/upflow (no --wait) time ${(sdk.seconds / noWait.seconds).toFixed(2)}×`);
+    }
+    if (wait && noWait) {
+      parts.push(`--wait adds ${(wait.seconds - noWait.seconds).toFixed(2)} s`);
+    }
+    if (wait) {
+      const requests = Math.ceil(wait.inputs / 32);
+      parts.push(
+        `${requests} PostInputs requests at 15 requests/s take at least ${
+          (requests / 15).toFixed(2)
+        } s`,
+      );
+    }
+    lines.push(`- ${(wait ?? sdk)!.dataset}: ${parts.join(", ")}`);
+  }
+  return [
+    "### WAN case (every tool with its defaults, `--faults latency-ms=80` and without)",
+    "",
+    ...lines,
+    "",
+    table(wan),
+    "",
+  ];
 }
 
 /**
@@ -278,6 +346,7 @@ export function renderReport(report: Report): string {
     "",
     table(report.rows),
     "",
+    ...wanSection(report),
     "### Growth (upflow CLI to the discard server)",
     "",
     table(report.growth),
