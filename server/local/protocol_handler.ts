@@ -111,5 +111,96 @@ export function createProtocolHandler(
     contextValues: (req) => createContextValues().set(kNodeRequest, req),
   });
   // deno-lint-ignore no-explicit-any
-  return (req, res) => adapter(req as any, res as any);
+  return (req, res) => adapter(wholeGrpcMessages(req, maxRequestBytes) as any, res as any);
+}
+
+/**
+ * Hands a gRPC request's body to Connect one whole message at a time. Connect's envelope
+ * decoder sums the lengths of every chunk it holds on each new chunk, so a 50 MB message that
+ * arrives in thousands of HTTP/2 DATA chunks cost quadratic time: 27 % of the local API's busy
+ * CPU while storing 50 MB videos (`cons` and `byteLength` in `envelope.js`), more than SHA-256.
+ * Each message is copied once into a buffer of its size instead (a length over
+ * `maxRequestBytes` passes through as it came, for Connect to refuse).
+ */
+function wholeGrpcMessages(req: NodeRequest, maxRequestBytes: number): NodeRequest {
+  const type = req.headers?.["content-type"];
+  if (typeof type !== "string" || !type.startsWith("application/grpc")) return req;
+  const request = req as NodeRequest & {
+    iterator?: (options?: unknown) => AsyncIterable<Uint8Array>;
+  };
+  const original = request.iterator;
+  if (typeof original !== "function") return req;
+  request.iterator = (options?: unknown) =>
+    coalesceMessages(original.call(request, options), maxRequestBytes);
+  return req;
+}
+
+/**
+ * Re-chunks a stream of gRPC envelopes (a flag byte, a 4-byte length, the message) so that
+ * each envelope comes as one chunk.
+ *
+ * @param source The body's chunks.
+ * @param maxBytes Envelopes longer than this pass through in the chunks they came in.
+ * @returns The envelopes, one a chunk.
+ *
+ * @example Two envelopes split across three chunks
+ * ```ts
+ * import { coalesceMessages } from "./protocol_handler.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const body = new Uint8Array([0, 0, 0, 0, 3, 1, 2, 3, 0, 0, 0, 0, 1, 9]);
+ * const chunks = [body.subarray(0, 2), body.subarray(2, 9), body.subarray(9)];
+ * const out = await Array.fromAsync(coalesceMessages(ReadableStream.from(chunks), 1024));
+ * assertEquals(out.map((c) => [...c]), [[0, 0, 0, 0, 3, 1, 2, 3], [0, 0, 0, 0, 1, 9]]);
+ * ```
+ */
+export async function* coalesceMessages(
+  source: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): AsyncGenerator<Uint8Array> {
+  let head = new Uint8Array(0);
+  let out: Uint8Array | undefined;
+  let at = 0;
+  let passThrough = false;
+  for await (const chunk of source) {
+    if (passThrough) {
+      yield chunk;
+      continue;
+    }
+    let rest: Uint8Array = chunk;
+    while (rest.length > 0) {
+      if (out === undefined) {
+        const need = 5 - head.length;
+        const joined = new Uint8Array(head.length + Math.min(need, rest.length));
+        joined.set(head);
+        joined.set(rest.subarray(0, need), head.length);
+        head = joined;
+        rest = rest.subarray(need);
+        if (head.length < 5) break;
+        const length = new DataView(head.buffer, head.byteOffset, 5).getUint32(1);
+        if (length > maxBytes) {
+          passThrough = true;
+          yield head;
+          if (rest.length > 0) yield rest;
+          head = new Uint8Array(0);
+          break;
+        }
+        out = new Uint8Array(5 + length);
+        out.set(head);
+        at = 5;
+        head = new Uint8Array(0);
+      }
+      const n = Math.min(out.length - at, rest.length);
+      out.set(rest.subarray(0, n), at);
+      at += n;
+      rest = rest.subarray(n);
+      if (at === out.length) {
+        yield out;
+        out = undefined;
+      }
+    }
+  }
+  // A body cut short: what arrived goes on, for the decoder to report.
+  if (out !== undefined) yield out.subarray(0, at);
+  if (head.length > 0) yield head;
 }
