@@ -102,6 +102,14 @@ class CsvParserCore {
   #quoteColumn = 1;
   /** Whether the quoted text read so far ends with a CR (a CRLF split across pieces). */
   #quotedEndsWithCr = false;
+  /**
+   * Cached positions of the next quote, CR and LF in the current chunk (its length when there is
+   * none; -1 before the first look), so that lines ended by lone CRs do not rescan the chunk for
+   * each record.
+   */
+  #nextQuote = -1;
+  #nextCr = -1;
+  #nextLf = -1;
 
   constructor(
     separator: string,
@@ -118,163 +126,172 @@ class CsvParserCore {
 
   push(chunk: string): void {
     let i = 0;
-    const n = chunk.length;
-    if (!this.#started && n > 0) {
+    if (!this.#started && chunk.length > 0) {
       this.#started = true;
       if (chunk.charCodeAt(0) === BOM) {
         i = 1;
         this.#lineStart = 1;
       }
     }
-    const sep = this.#sepCode;
-    // Cached positions of the next quote, CR and LF in this chunk (n when there is none), so
-    // that lines ended by lone CRs do not rescan the chunk for each record.
-    let nextQuote = -1;
-    let nextCr = -1;
-    let nextLf = -1;
-    while (i < n) {
+    this.#nextQuote = this.#nextCr = this.#nextLf = -1;
+    while (i < chunk.length) {
       switch (this.#state) {
-        case CR_SEEN: {
-          if (chunk.charCodeAt(i) === LF) {
-            i++;
-            this.#lineStart = this.#base + i;
-          }
-          this.#state = START_RECORD;
+        case CR_SEEN:
+          i = this.#afterCr(chunk, i);
           break;
-        }
-        case START_RECORD: {
-          const c = chunk.charCodeAt(i);
-          if (c === LF) { // an empty line
-            i++;
-            this.#newLine(i);
-            break;
-          }
-          if (c === CR) {
-            i++;
-            this.#newLine(i);
-            this.#state = CR_SEEN;
-            break;
-          }
-          this.#recordLine = this.#line;
-          // Fast path: a whole line in this chunk without quotes or stray CRs.
-          if (nextLf < i) {
-            nextLf = chunk.indexOf("\n", i);
-            if (nextLf === -1) nextLf = n;
-          }
-          const lf = nextLf;
-          if (lf < n) {
-            if (nextQuote < i) {
-              nextQuote = chunk.indexOf('"', i);
-              if (nextQuote === -1) nextQuote = n;
-            }
-            if (nextQuote > lf) {
-              if (nextCr < i) {
-                nextCr = chunk.indexOf("\r", i);
-                if (nextCr === -1) nextCr = n;
-              }
-              let end = lf;
-              if (nextCr === lf - 1) end = lf - 1;
-              else if (nextCr < lf) end = -1; // a lone CR ends the line first: slow path
-              if (end !== -1) {
-                this.#emit(chunk.slice(i, end).split(this.#sep), this.#line);
-                i = lf + 1;
-                this.#newLine(i);
-                break;
-              }
-            }
-          }
-          this.#state = START_FIELD;
+        case START_RECORD:
+          i = this.#startRecord(chunk, i);
           break;
-        }
-        case START_FIELD: {
-          if (chunk.charCodeAt(i) === QUOTE) {
-            this.#state = QUOTED;
-            this.#quoteLine = this.#line;
-            this.#quoteColumn = this.#column(i);
-            this.#quotedEndsWithCr = false;
-            i++;
-            break;
-          }
-          this.#state = UNQUOTED;
+        case START_FIELD:
+          i = this.#startField(chunk, i);
           break;
-        }
-        case UNQUOTED: {
-          let j = i;
-          let c = 0;
-          for (; j < n; j++) {
-            c = chunk.charCodeAt(j);
-            if (c === sep || c === LF || c === CR) break;
-          }
-          if (j === n) {
-            if (this.#grow(n - i)) this.#partial += chunk.slice(i);
-            i = n;
-            break;
-          }
-          const value = !this.#grow(j - i)
-            ? ""
-            : this.#partial === ""
-            ? chunk.slice(i, j)
-            : this.#partial + chunk.slice(i, j);
-          this.#partial = "";
-          this.#fields.push(value);
-          i = j + 1;
-          if (c === sep) {
-            this.#state = START_FIELD;
-          } else {
-            this.#endRecord();
-            this.#newLine(i);
-            this.#state = c === CR ? CR_SEEN : START_RECORD;
-          }
+        case UNQUOTED:
+          i = this.#unquoted(chunk, i);
           break;
-        }
-        case QUOTED: {
-          const q = chunk.indexOf('"', i);
-          const end = q === -1 ? n : q;
-          if (end > i) {
-            const piece = chunk.slice(i, end);
-            this.#countQuotedLines(piece, i);
-            if (this.#grow(end - i)) this.#partial += piece;
-          }
-          if (q === -1) {
-            i = n;
-          } else {
-            i = q + 1;
-            this.#state = QUOTE_SEEN;
-          }
+        case QUOTED:
+          i = this.#quoted(chunk, i);
           break;
-        }
-        case QUOTE_SEEN: {
-          const c = chunk.charCodeAt(i);
-          if (c === QUOTE) { // an escaped quote
-            this.#partial += '"';
-            this.#quotedEndsWithCr = false;
-            this.#state = QUOTED;
-            i++;
-            break;
-          }
-          if (c === sep) {
-            this.#fields.push(this.#partial);
-            this.#partial = "";
-            this.#state = START_FIELD;
-            i++;
-            break;
-          }
-          if (c === LF || c === CR) {
-            this.#fields.push(this.#partial);
-            this.#partial = "";
-            this.#endRecord();
-            i++;
-            this.#newLine(i);
-            this.#state = c === CR ? CR_SEEN : START_RECORD;
-            break;
-          }
-          // Text after the closing quote: appended to the field, as Python's csv module does.
-          this.#state = UNQUOTED;
+        case QUOTE_SEEN:
+          i = this.#quoteSeen(chunk, i);
           break;
-        }
       }
     }
-    this.#base += n;
+    this.#base += chunk.length;
+  }
+
+  // Each state's step below reads from chunk index `i` and returns the index it stopped at.
+
+  /** After a CR that ended a line: a LF right after it belongs to it. */
+  #afterCr(chunk: string, i: number): number {
+    if (chunk.charCodeAt(i) === LF) {
+      i++;
+      this.#lineStart = this.#base + i;
+    }
+    this.#state = START_RECORD;
+    return i;
+  }
+
+  /** At the start of a line: an empty line, a whole plain line (fast path), or a record. */
+  #startRecord(chunk: string, i: number): number {
+    const c = chunk.charCodeAt(i);
+    if (c === LF || c === CR) { // an empty line
+      i++;
+      this.#newLine(i);
+      if (c === CR) this.#state = CR_SEEN;
+      return i;
+    }
+    this.#recordLine = this.#line;
+    const end = this.#plainLineEnd(chunk, i);
+    if (end !== -1) {
+      this.#emit(chunk.slice(i, end).split(this.#sep), this.#line);
+      i = this.#nextLf + 1;
+      this.#newLine(i);
+      return i;
+    }
+    this.#state = START_FIELD;
+    return i;
+  }
+
+  /**
+   * Where the line that starts at `i` ends (before its LF or CRLF) when the whole line is in
+   * this chunk with no quote and no lone CR, so one native `split` reads it; -1 otherwise.
+   */
+  #plainLineEnd(chunk: string, i: number): number {
+    const n = chunk.length;
+    if (this.#nextLf < i) this.#nextLf = indexOrEnd(chunk, "\n", i);
+    const lf = this.#nextLf;
+    if (lf === n) return -1;
+    if (this.#nextQuote < i) this.#nextQuote = indexOrEnd(chunk, '"', i);
+    if (this.#nextQuote < lf) return -1;
+    if (this.#nextCr < i) this.#nextCr = indexOrEnd(chunk, "\r", i);
+    if (this.#nextCr === lf - 1) return lf - 1;
+    return this.#nextCr < lf ? -1 : lf; // a lone CR ends the line first: the slow path
+  }
+
+  /** Right after a separator (or at a record's start): a quoted or an unquoted field. */
+  #startField(chunk: string, i: number): number {
+    if (chunk.charCodeAt(i) !== QUOTE) {
+      this.#state = UNQUOTED;
+      return i;
+    }
+    this.#state = QUOTED;
+    this.#quoteLine = this.#line;
+    this.#quoteColumn = this.#column(i);
+    this.#quotedEndsWithCr = false;
+    return i + 1;
+  }
+
+  /** Inside an unquoted field: up to the next separator or line break. */
+  #unquoted(chunk: string, i: number): number {
+    const n = chunk.length;
+    const sep = this.#sepCode;
+    let j = i;
+    let c = 0;
+    for (; j < n; j++) {
+      c = chunk.charCodeAt(j);
+      if (c === sep || c === LF || c === CR) break;
+    }
+    if (j === n) {
+      if (this.#grow(n - i)) this.#partial += chunk.slice(i);
+      return n;
+    }
+    const value = !this.#grow(j - i)
+      ? ""
+      : this.#partial === ""
+      ? chunk.slice(i, j)
+      : this.#partial + chunk.slice(i, j);
+    this.#partial = "";
+    this.#fields.push(value);
+    i = j + 1;
+    if (c === sep) {
+      this.#state = START_FIELD;
+    } else {
+      this.#endRecord();
+      this.#newLine(i);
+      this.#state = c === CR ? CR_SEEN : START_RECORD;
+    }
+    return i;
+  }
+
+  /** Inside a quoted field: up to the next quote. */
+  #quoted(chunk: string, i: number): number {
+    const q = chunk.indexOf('"', i);
+    const end = q === -1 ? chunk.length : q;
+    if (end > i) {
+      const piece = chunk.slice(i, end);
+      this.#countQuotedLines(piece, i);
+      if (this.#grow(end - i)) this.#partial += piece;
+    }
+    if (q === -1) return chunk.length;
+    this.#state = QUOTE_SEEN;
+    return q + 1;
+  }
+
+  /** After a quote inside a quoted field: an escaped quote, or the field's end. */
+  #quoteSeen(chunk: string, i: number): number {
+    const c = chunk.charCodeAt(i);
+    if (c === QUOTE) { // an escaped quote
+      this.#partial += '"';
+      this.#quotedEndsWithCr = false;
+      this.#state = QUOTED;
+      return i + 1;
+    }
+    if (c !== this.#sepCode && c !== LF && c !== CR) {
+      // Text after the closing quote: appended to the field, as Python's csv module does.
+      this.#state = UNQUOTED;
+      return i;
+    }
+    this.#fields.push(this.#partial);
+    this.#partial = "";
+    i++;
+    if (c === this.#sepCode) {
+      this.#state = START_FIELD;
+    } else {
+      this.#endRecord();
+      this.#newLine(i);
+      this.#state = c === CR ? CR_SEEN : START_RECORD;
+    }
+    return i;
   }
 
   finish(): void {
@@ -424,6 +441,12 @@ class CsvParserCore {
   #error(line: number, message: string): SyntaxError {
     return new SyntaxError(`Syntax error on line ${line}: ${message}`);
   }
+}
+
+/** The index of `search` in `text` from `from`, or the text's length when there is none. */
+function indexOrEnd(text: string, search: string, from: number): number {
+  const index = text.indexOf(search, from);
+  return index === -1 ? text.length : index;
 }
 
 /** A character count as error messages say it: `64 Mi` or `100`. */

@@ -102,153 +102,193 @@ export async function* jsonArrayElements(
   keys: readonly string[],
 ): AsyncGenerator<JsonArrayElement> {
   const wanted = new Set(keys);
-  const iterator =
-    (Symbol.asyncIterator in chunks
-      ? (chunks as AsyncIterable<string>)[Symbol.asyncIterator]()
-      : (chunks as Iterable<string>)[Symbol.iterator]()) as
-        | AsyncIterator<string>
-        | Iterator<string>;
-  let buf = "";
-  let pos = 0;
-  let line = 1;
-  let ended = false;
-
-  /** Reads another chunk, keeping the text from `keep` on; false at the end of the input. */
-  const more = async (keep: number): Promise<boolean> => {
-    while (!ended) {
-      const next = await iterator.next();
-      if (next.done) {
-        ended = true;
-        return false;
-      }
-      if (next.value.length === 0) continue;
-      buf = buf.slice(keep) + next.value;
-      pos -= keep;
-      return true;
-    }
-    return false;
-  };
-  const fail = (message: string, at = line): never => {
-    throw new SyntaxError(`Syntax error on line ${at}: ${message}`);
-  };
-  /** Skips whitespace; returns the next character (not consumed), undefined at the end. */
-  const peek = async (): Promise<string | undefined> => {
-    while (true) {
-      while (pos < buf.length) {
-        const c = buf.charCodeAt(pos);
-        if (!WHITESPACE.has(c)) return buf[pos];
-        if (c === 0x0a) line++;
-        pos++;
-      }
-      if (!(await more(pos))) return undefined;
-    }
-  };
-  const expect = async (char: string, context: string) => {
-    const next = await peek();
-    if (next !== char) fail(`expected ${JSON.stringify(char)} ${context}, found ${describe(next)}`);
-    pos++;
-  };
-  /**
-   * Scans the value at `pos` and returns its text (or "" when `keepText` is false, in which
-   * case the scanned text is dropped chunk by chunk, so a large skipped value costs nothing).
-   */
-  const scanValue = async (keepText: boolean): Promise<string> => {
-    const first = await peek();
-    if (first === undefined) fail("expected a value, found the end of the text");
-    const startLine = line;
-    let start = pos;
-    let i = pos;
-    if (first === "{" || first === "[" || first === '"') {
-      const st: ScanState = { depth: 0, inString: false, escape: false, newlines: 0 };
-      while (true) {
-        const end = scanCompound(buf, i, st);
-        if (end >= 0) {
-          line += st.newlines;
-          pos = end;
-          return keepText ? buf.slice(start, end) : "";
-        }
-        const keep = keepText ? start : buf.length;
-        i = buf.length - keep;
-        start -= keep;
-        if (!(await more(keep))) fail("the text ends inside a value", startLine);
-      }
-    }
-    while (true) {
-      const end = scanPrimitive(buf, i);
-      if (end >= 0) {
-        pos = end;
-        return buf.slice(start, end);
-      }
-      i = buf.length - start;
-      const keep = start;
-      start = 0;
-      if (!(await more(keep))) {
-        pos = buf.length;
-        return buf.slice(start);
-      }
-    }
-  };
-
-  await expect("{", "at the start of the document");
+  const reader = new JsonTextReader(chunks);
+  await reader.expect("{", "at the start of the document");
   let first = true;
   while (true) {
-    let next = await peek();
+    let next = await reader.peek();
     if (next === "}") {
-      pos++;
+      reader.pos++;
       break;
     }
     if (!first) {
-      if (next !== ",") fail(`expected "," or "}" after a member, found ${describe(next)}`);
-      pos++;
-      next = await peek();
+      if (next !== ",") reader.fail(`expected "," or "}" after a member, found ${describe(next)}`);
+      reader.pos++;
+      next = await reader.peek();
     }
     first = false;
-    if (next !== '"') fail(`expected a member name in double quotes, found ${describe(next)}`);
-    const keyLine = line;
-    const keyText = await scanValue(true);
-    let key: string;
-    try {
-      key = JSON.parse(keyText);
-    } catch (error) {
-      return fail((error as Error).message, keyLine);
+    const key = await reader.memberName(next);
+    if (wanted.has(key) && await reader.peek() === "[") yield* arrayElements(reader, key);
+    else await reader.scanValue(false);
+  }
+  const rest = await reader.peek();
+  if (rest !== undefined) reader.fail(`unexpected ${describe(rest)} after the end of the document`);
+}
+
+/** Yields the elements of the array at the reader's position (on its `[`), named `key`. */
+async function* arrayElements(
+  reader: JsonTextReader,
+  key: string,
+): AsyncGenerator<JsonArrayElement> {
+  reader.pos++;
+  for (let index = 0;; index++) {
+    let c = await reader.peek();
+    if (c === "]") {
+      reader.pos++;
+      return;
     }
-    await expect(":", `after member name ${keyText}`);
-    const valueStart = await peek();
-    if (!wanted.has(key) || valueStart !== "[") {
-      await scanValue(false);
-      continue;
-    }
-    pos++;
-    let index = 0;
-    while (true) {
-      let c = await peek();
-      if (c === "]") {
-        pos++;
-        break;
-      }
-      if (index > 0) {
-        if (c !== ",") {
-          fail(`expected "," or "]" in the ${JSON.stringify(key)} array, found ${describe(c)}`);
-        }
-        pos++;
-        c = await peek();
-      }
-      if (c === undefined) fail(`the text ends inside the ${JSON.stringify(key)} array`);
-      const elementLine = line;
-      const text = await scanValue(true);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        fail(
-          `element ${index + 1} of ${JSON.stringify(key)}: ${(error as Error).message}`,
-          elementLine,
+    if (index > 0) {
+      if (c !== ",") {
+        reader.fail(
+          `expected "," or "]" in the ${JSON.stringify(key)} array, found ${describe(c)}`,
         );
       }
-      yield { key, value, line: elementLine, index };
-      index++;
+      reader.pos++;
+      c = await reader.peek();
+    }
+    if (c === undefined) reader.fail(`the text ends inside the ${JSON.stringify(key)} array`);
+    const line = reader.line;
+    const text = await reader.scanValue(true);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      reader.fail(
+        `element ${index + 1} of ${JSON.stringify(key)}: ${(error as Error).message}`,
+        line,
+      );
+    }
+    yield { key, value, line, index };
+  }
+}
+
+/**
+ * JSON text read from chunks: a buffer holding the text from the value being scanned on, the
+ * position in it, and the line there.
+ */
+class JsonTextReader {
+  readonly #iterator: AsyncIterator<string> | Iterator<string>;
+  #buf = "";
+  #ended = false;
+  /** The position in the buffer. */
+  pos = 0;
+  /** The 1-based line at {@linkcode pos}. */
+  line = 1;
+
+  constructor(chunks: AsyncIterable<string> | Iterable<string>) {
+    this.#iterator =
+      (Symbol.asyncIterator in chunks
+        ? (chunks as AsyncIterable<string>)[Symbol.asyncIterator]()
+        : (chunks as Iterable<string>)[Symbol.iterator]()) as
+          | AsyncIterator<string>
+          | Iterator<string>;
+  }
+
+  fail(message: string, at: number = this.line): never {
+    throw new SyntaxError(`Syntax error on line ${at}: ${message}`);
+  }
+
+  /** Skips whitespace; returns the next character (not consumed), undefined at the end. */
+  async peek(): Promise<string | undefined> {
+    while (true) {
+      const buf = this.#buf;
+      while (this.pos < buf.length) {
+        const c = buf.charCodeAt(this.pos);
+        if (!WHITESPACE.has(c)) return buf[this.pos];
+        if (c === 0x0a) this.line++;
+        this.pos++;
+      }
+      if (!(await this.#more(this.pos))) return undefined;
     }
   }
-  const rest = await peek();
-  if (rest !== undefined) fail(`unexpected ${describe(rest)} after the end of the document`);
+
+  async expect(char: string, context: string): Promise<void> {
+    const next = await this.peek();
+    if (next !== char) {
+      this.fail(`expected ${JSON.stringify(char)} ${context}, found ${describe(next)}`);
+    }
+    this.pos++;
+  }
+
+  /** Reads a member name (`next` is the character at the position) and the `:` after it. */
+  async memberName(next: string | undefined): Promise<string> {
+    if (next !== '"') this.fail(`expected a member name in double quotes, found ${describe(next)}`);
+    const line = this.line;
+    const text = await this.scanValue(true);
+    let key: string;
+    try {
+      key = JSON.parse(text);
+    } catch (error) {
+      return this.fail((error as Error).message, line);
+    }
+    await this.expect(":", `after member name ${text}`);
+    return key;
+  }
+
+  /**
+   * Scans the value at the position and returns its text (or "" when `keepText` is false, in
+   * which case the scanned text is dropped chunk by chunk, so a large skipped value costs
+   * nothing).
+   */
+  async scanValue(keepText: boolean): Promise<string> {
+    const first = await this.peek();
+    if (first === undefined) this.fail("expected a value, found the end of the text");
+    if (first === "{" || first === "[" || first === '"') return await this.#scanCompound(keepText);
+    return await this.#scanPrimitive();
+  }
+
+  async #scanCompound(keepText: boolean): Promise<string> {
+    const startLine = this.line;
+    let start = this.pos;
+    let i = this.pos;
+    const st: ScanState = { depth: 0, inString: false, escape: false, newlines: 0 };
+    while (true) {
+      const end = scanCompound(this.#buf, i, st);
+      if (end >= 0) {
+        this.line += st.newlines;
+        this.pos = end;
+        return keepText ? this.#buf.slice(start, end) : "";
+      }
+      const keep = keepText ? start : this.#buf.length;
+      i = this.#buf.length - keep;
+      start -= keep;
+      if (!(await this.#more(keep))) this.fail("the text ends inside a value", startLine);
+    }
+  }
+
+  async #scanPrimitive(): Promise<string> {
+    let start = this.pos;
+    let i = this.pos;
+    while (true) {
+      const end = scanPrimitive(this.#buf, i);
+      if (end >= 0) {
+        this.pos = end;
+        return this.#buf.slice(start, end);
+      }
+      i = this.#buf.length - start;
+      const keep = start;
+      start = 0;
+      if (!(await this.#more(keep))) {
+        // The text ends in the primitive: the buffer was not cut, so it starts at `keep`.
+        this.pos = this.#buf.length;
+        return this.#buf.slice(keep);
+      }
+    }
+  }
+
+  /** Reads another chunk, keeping the text from `keep` on; false at the end of the input. */
+  async #more(keep: number): Promise<boolean> {
+    while (!this.#ended) {
+      const next = await this.#iterator.next();
+      if (next.done) {
+        this.#ended = true;
+        return false;
+      }
+      if (next.value.length === 0) continue;
+      this.#buf = this.#buf.slice(keep) + next.value;
+      this.pos -= keep;
+      return true;
+    }
+    return false;
+  }
 }

@@ -98,6 +98,11 @@ Deno.test("jsonArrayElements reports malformed documents with the line", async (
       'Syntax error on line 1: the text ends inside the "images" array',
     ],
     [
+      "text ending in a number element",
+      '{"images": [1, 23',
+      'Syntax error on line 1: expected "," or "]" in the "images" array, found the end of the text',
+    ],
+    [
       "bad element",
       '{"images": [\n\n{"id": 01}]}',
       'Syntax error on line 3: element 1 of "images":',
@@ -117,11 +122,14 @@ Deno.test("jsonArrayElements reports malformed documents with the line", async (
   ];
   for (const [name, text, message] of cases) {
     await t.step(name, async () => {
-      await assertRejects(
-        () => Array.fromAsync(jsonArrayElements(split(text, 7, 5), ["images"])),
-        SyntaxError,
-        message,
-      );
+      // Split in small chunks, and whole (a value ending the text is then in the first chunk).
+      for (const chunks of [split(text, 7, 5), [text]]) {
+        await assertRejects(
+          () => Array.fromAsync(jsonArrayElements(chunks, ["images"])),
+          SyntaxError,
+          message,
+        );
+      }
     });
   }
 });
