@@ -279,12 +279,55 @@ async function emitImage(
   base: string,
   options: Checked,
 ): Promise<DraftOrRejection[]> {
+  const found = await locateImage(image, base, options);
+  if (found.type === "rejected") return [found];
+  const { id, location, content } = found;
+  const items: DraftOrRejection[] = [];
+  const regions: RegionDraft[] = [];
+  const sizeOf = imageSizeOnce(image, content);
+  for (const annotation of annotations) {
+    const where = `${base}:${annotationName(annotation)}`;
+    const drop = (reason: string) =>
+      items.push({ type: "rejected", rejection: { location: where, reason } });
+    const shapes = annotationShapes(annotation, categories, options, drop);
+    if (shapes === undefined) continue;
+    const dims = await sizeOf();
+    if (typeof dims === "string") {
+      return [{ type: "rejected", rejection: { location, reason: dims, id } }];
+    }
+    shapes.addRegions(dims, (region, what) => {
+      const checked = checkRegion(region, { clampBoxes: options.clampBoxes });
+      if ("reason" in checked) drop(`${what}: ${checked.reason}`);
+      else {
+        regions.push(checked.region);
+        if (checked.clamped) options.onClamped?.(where);
+      }
+    });
+  }
+  const draft: InputDraft = { id, kind: "image", content, location, concepts: [] };
+  if (regions.length > 0) draft.regions = regions;
+  if (options.datasetId !== undefined) draft.datasetId = options.datasetId;
+  items.push({ type: "draft", draft });
+  return items;
+}
+
+/** An image's input ID, location and content, or why it is refused. */
+type LocatedImage =
+  | { type: "found"; id: string; location: string; content: ContentSource }
+  | Extract<DraftOrRejection, { type: "rejected" }>;
+
+/** Checks an image's `file_name`, derives its input ID and finds its content. */
+async function locateImage(
+  image: CocoImage,
+  base: string,
+  options: Checked,
+): Promise<LocatedImage> {
   const fileName = image.fileName;
   const location = `${base}:image ${image.id} (${typeof fileName === "string" ? fileName : "?"})`;
-  const refuse = (reason: string, id?: string): DraftOrRejection[] => [{
+  const refuse = (reason: string, id?: string): LocatedImage => ({
     type: "rejected",
     rejection: id === undefined ? { location, reason } : { location, reason, id },
-  }];
+  });
   if (image.problem) return refuse(image.problem);
   if (typeof fileName !== "string" || fileName.trim() === "") {
     return refuse(`image has no file_name: got ${show(fileName)}`);
@@ -308,35 +351,42 @@ async function emitImage(
   }
   const idReason = invalidIdReason(id);
   if (idReason !== undefined) return refuse(idReason, id);
-  const path = join(options.imagesDir, relative);
-  let content: ContentSource;
-  if (options.resolveImage) {
-    const found = await options.resolveImage(relative);
-    if (typeof found === "string") return refuse(found, id);
-    content = found;
-  } else {
-    try {
-      const info = await Deno.stat(path);
-      if (!info.isFile) return refuse(`${path} is not a file`, id);
-      content = { type: "file", path, size: info.size };
-    } catch (error) {
-      return refuse(
-        error instanceof Deno.errors.NotFound
-          ? `image file not found: ${path}`
-          : `cannot read image file ${path}: ${(error as Error).message}`,
-        id,
-      );
-    }
-  }
+  const content = await imageContent(relative, options);
+  if (typeof content === "string") return refuse(content, id);
+  return { type: "found", id, location, content };
+}
 
-  const items: DraftOrRejection[] = [];
-  const regions: RegionDraft[] = [];
+/** An image's content: from `resolveImage`, or the file under the images folder; or why not. */
+async function imageContent(relative: string, options: Checked): Promise<ContentSource | string> {
+  if (options.resolveImage) return await options.resolveImage(relative);
+  const path = join(options.imagesDir, relative);
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) return `${path} is not a file`;
+    return { type: "file", path, size: info.size };
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound
+      ? `image file not found: ${path}`
+      : `cannot read image file ${path}: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * The image's size, found once when a region first needs it: from the JSON's `width` and
+ * `height`, else read from the file; or why it cannot be known.
+ */
+function imageSizeOnce(
+  image: CocoImage,
+  content: ContentSource,
+): () => Promise<ImageSize | string> {
   let dimensions: ImageSize | undefined;
-  const sizeOf = async (): Promise<ImageSize | string> => {
+  return async () => {
     if (dimensions !== undefined) return dimensions;
     const given = { width: image.width as number, height: image.height as number };
     if (invalidImageSizeReason(given) === undefined) return dimensions = given;
-    const read = content.type === "file" ? await imageSize(path).catch(() => undefined) : undefined;
+    const read = content.type === "file"
+      ? await imageSize(content.path).catch(() => undefined)
+      : undefined;
     if (read === undefined) {
       return `image width/height are missing or invalid (${show(image.width)}×${
         show(image.height)
@@ -344,82 +394,69 @@ async function emitImage(
     }
     return dimensions = read;
   };
-  for (const annotation of annotations) {
-    const where = `${base}:${annotationName(annotation)}`;
-    const drop = (reason: string) =>
-      items.push({ type: "rejected", rejection: { location: where, reason } });
-    if (annotation.problem) {
-      drop(annotation.problem);
-      continue;
+}
+
+/** An annotation's shapes, made regions once the image's size is known. */
+interface AnnotationShapes {
+  /** Passes each region with its name (`bbox [1,2,3,4]`, `polygon 2`) to `add`, in order. */
+  addRegions(size: ImageSize, add: (region: RegionDraft, what: string) => void): void;
+}
+
+/**
+ * Reads one annotation: its concept and the shapes wanted of it. Returns undefined (after
+ * `drop` says why, when it is a fault) when it gives no region.
+ */
+function annotationShapes(
+  annotation: CocoAnnotation,
+  categories: Map<string, string>,
+  options: Checked,
+  drop: (reason: string) => void,
+): AnnotationShapes | undefined {
+  if (annotation.problem) return void drop(annotation.problem);
+  const categoryKey = key(annotation.categoryId);
+  const category = categoryKey === undefined ? undefined : categories.get(categoryKey);
+  if (category === undefined) {
+    return void drop(`category_id ${show(annotation.categoryId ?? null)} is not in categories`);
+  }
+  const concept = category.trim();
+  const conceptReason = invalidConceptReason(concept);
+  if (conceptReason !== undefined) return void drop(`category ${categoryKey}: ${conceptReason}`);
+  const wantBox = options.shapes !== "polygons" && annotation.bbox !== undefined;
+  const polygons = options.shapes !== "boxes" ? annotation.polygons ?? [] : [];
+  if (!wantBox && polygons.length === 0) {
+    if (annotation.bbox === undefined && annotation.polygons === undefined) {
+      drop("annotation has neither a bbox nor a segmentation");
     }
-    const categoryKey = key(annotation.categoryId);
-    const category = categoryKey === undefined ? undefined : categories.get(categoryKey);
-    if (category === undefined) {
-      drop(`category_id ${show(annotation.categoryId ?? null)} is not in categories`);
-      continue;
-    }
-    const concept = category.trim();
-    const conceptReason = invalidConceptReason(concept);
-    if (conceptReason !== undefined) {
-      drop(`category ${categoryKey}: ${conceptReason}`);
-      continue;
-    }
-    const wantBox = options.shapes !== "polygons" && annotation.bbox !== undefined;
-    const polygons = options.shapes !== "boxes" ? annotation.polygons ?? [] : [];
-    if (!wantBox && polygons.length === 0) {
-      if (annotation.bbox === undefined && annotation.polygons === undefined) {
-        drop("annotation has neither a bbox nor a segmentation");
-      }
-      continue;
-    }
-    const dims = await sizeOf();
-    if (typeof dims === "string") return refuse(dims, id);
-    const add = (region: RegionDraft, what: string) => {
-      const checked = checkRegion(region, { clampBoxes: options.clampBoxes });
-      if ("reason" in checked) drop(`${what}: ${checked.reason}`);
-      else {
-        regions.push(checked.region);
-        if (checked.clamped) options.onClamped?.(where);
-      }
-    };
-    if (wantBox) {
+    return undefined;
+  }
+  return {
+    addRegions(dims, add) {
       const bbox = annotation.bbox;
-      if (
-        !Array.isArray(bbox) || bbox.length !== 4 ||
-        bbox.some((v) => typeof v !== "number" || !Number.isFinite(v))
-      ) {
+      if (wantBox && !isNumbers(bbox, 4)) {
         drop(`bbox must be [x, y, width, height] in pixels: got ${show(bbox)}`);
-      } else {
+      } else if (wantBox) {
         const [x, y, w, h] = bbox as number[];
         add(
           { concepts: [concept], box: boxFromPixels([x, y, x + w, y + h], dims) },
           `bbox ${show(bbox)}`,
         );
       }
-    }
-    polygons.forEach((polygon, i) => {
-      const what = `polygon ${i + 1}`;
-      if (
-        !Array.isArray(polygon) || polygon.length % 2 !== 0 ||
-        polygon.some((v) => typeof v !== "number" || !Number.isFinite(v))
-      ) {
-        drop(`${what} must be a flat list [x1, y1, x2, y2, …] in pixels: got ${show(polygon)}`);
-        return;
-      }
-      add({ concepts: [concept], polygon: pointsFromPixels(polygon as number[], dims) }, what);
-    });
-  }
-  const draft: InputDraft = {
-    id,
-    kind: "image",
-    content,
-    location,
-    concepts: [],
+      polygons.forEach((polygon, i) => {
+        const what = `polygon ${i + 1}`;
+        if (!isNumbers(polygon) || (polygon as number[]).length % 2 !== 0) {
+          drop(`${what} must be a flat list [x1, y1, x2, y2, …] in pixels: got ${show(polygon)}`);
+        } else {
+          add({ concepts: [concept], polygon: pointsFromPixels(polygon as number[], dims) }, what);
+        }
+      });
+    },
   };
-  if (regions.length > 0) draft.regions = regions;
-  if (options.datasetId !== undefined) draft.datasetId = options.datasetId;
-  items.push({ type: "draft", draft });
-  return items;
+}
+
+/** Whether `value` is an array of finite numbers (of `length` numbers, when given). */
+function isNumbers(value: unknown, length?: number): boolean {
+  return Array.isArray(value) && (length === undefined || value.length === length) &&
+    value.every((v) => typeof v === "number" && Number.isFinite(v));
 }
 
 /**
