@@ -6,11 +6,16 @@
  * @module
  */
 import { basename, join, resolve } from "node:path";
-import type { DraftOrRejection, InputDraft, InputKind } from "../inputs/input_draft.ts";
-import { INPUT_KINDS } from "../inputs/input_draft.ts";
-import { cleanId, invalidIdReason } from "../inputs/ids.ts";
-import { invalidConceptReason, invalidDatasetIdReason } from "../inputs/validate.ts";
-import { PathFilter } from "./path_filter.ts";
+import type { DraftOrRejection, InputKind } from "../inputs/input_draft.ts";
+import {
+  checkEntryOptions,
+  entryDraft,
+  type EntryOptions,
+  extensionOf,
+  kindOfExtension,
+  noKindReason,
+  unwantedKindReason,
+} from "./entry_rules.ts";
 
 /** Options of {@linkcode folderSource} (and, for the walk itself, of {@linkcode countFolder}). */
 export interface FolderSourceOptions {
@@ -65,46 +70,10 @@ export interface FolderCount {
   bytes: number;
 }
 
-/** Extensions (lower case, without the dot) of each input kind. */
-const KIND_BY_EXTENSION: ReadonlyMap<string, InputKind> = new Map<string, InputKind>([
-  ...["jpg", "jpeg", "png", "tiff", "tif", "webp", "bmp", "gif"].map((e) => [e, "image"] as const),
-  ["txt", "text"],
-  ...["mp4", "mov", "avi", "wmv", "3gp"].map((e) => [e, "video"] as const),
-  ["wav", "audio"],
-]);
+export { kindOfExtension } from "./entry_rules.ts";
 
-/**
- * The input kind of a file extension, as the folder walk judges it (case-insensitive, without
- * the dot): images `jpg jpeg png tiff tif webp bmp gif`, text `txt`, video `mp4 mov avi wmv 3gp`,
- * audio `wav`.
- *
- * @param extension The extension, without the dot.
- * @returns The kind, or `undefined` for an extension of no input kind.
- *
- * @example Usage
- * ```ts
- * import { kindOfExtension } from "@upflow/upflow";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(kindOfExtension("JPG"), "image");
- * assertEquals(kindOfExtension("md"), undefined);
- * ```
- */
-export function kindOfExtension(extension: string): InputKind | undefined {
-  return KIND_BY_EXTENSION.get(extension.toLowerCase());
-}
-
-interface WalkOptions {
-  recursive: boolean;
-  kinds: ReadonlySet<InputKind>;
+interface SourceOptions extends EntryOptions {
   sort: boolean;
-  filter: PathFilter;
-}
-
-interface SourceOptions extends WalkOptions {
-  labels: boolean;
-  idFrom: "stem" | "path";
-  datasetId?: string;
 }
 
 /** A candidate file found by the walk. */
@@ -142,59 +111,8 @@ interface Frame {
 }
 
 function checkOptions(where: string, options: FolderSourceOptions): SourceOptions {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(`Cannot create ${where}: options must be an object`);
-  }
-  const { recursive = false, labels = false, idFrom = "stem", sort = true, datasetId } = options;
-  for (const [name, value] of [["recursive", recursive], ["labels", labels], ["sort", sort]]) {
-    if (typeof value !== "boolean") {
-      throw new TypeError(
-        `Cannot create ${where}: ${name} must be a boolean: current value is ${
-          JSON.stringify(value)
-        }`,
-      );
-    }
-  }
-  if (idFrom !== "stem" && idFrom !== "path") {
-    throw new RangeError(
-      `Cannot create ${where}: idFrom must be "stem" or "path": current value is ${
-        JSON.stringify(idFrom)
-      }`,
-    );
-  }
-  const inputTypes = options.inputTypes ?? INPUT_KINDS;
-  if (!Array.isArray(inputTypes) || inputTypes.length === 0) {
-    throw new RangeError(
-      `Cannot create ${where}: inputTypes must be a non-empty array of ${
-        INPUT_KINDS.join(", ")
-      }: current value is ${JSON.stringify(inputTypes)}`,
-    );
-  }
-  for (const kind of inputTypes) {
-    if (!INPUT_KINDS.includes(kind)) {
-      throw new RangeError(
-        `Cannot create ${where}: inputTypes may hold only ${
-          INPUT_KINDS.join(", ")
-        }: current value holds ${JSON.stringify(kind)}`,
-      );
-    }
-  }
-  if (datasetId !== undefined) {
-    const reason = typeof datasetId === "string"
-      ? invalidDatasetIdReason(datasetId)
-      : "dataset ID must be a string";
-    if (reason !== undefined) throw new RangeError(`Cannot create ${where}: ${reason}`);
-  }
-  let filter: PathFilter;
-  try {
-    filter = new PathFilter({ include: options.include, exclude: options.exclude });
-  } catch (error) {
-    if (error instanceof SyntaxError) {
-      throw new SyntaxError(`Cannot create ${where}: ${error.message}`);
-    }
-    throw new TypeError(`Cannot create ${where}: ${(error as Error).message}`);
-  }
-  return { recursive, labels, idFrom, sort, datasetId, kinds: new Set(inputTypes), filter };
+  const sort = options?.sort ?? true;
+  return { ...checkEntryOptions(where, options, { sort }), sort };
 }
 
 function errorName(error: unknown): string {
@@ -280,35 +198,12 @@ function reject(location: string, reason: string, id?: string): WalkItem {
   };
 }
 
-const KIND_WORDS = "an image, text, video or audio extension";
-
 /**
  * Walks `root` depth-first, one entry per step, yielding candidate files, skips and rejections.
  * Only the directories on the current path are open (or listed, when sorting).
  */
-async function* walk(root: string, options: WalkOptions): AsyncGenerator<WalkItem> {
-  const rootPath = resolve(root);
-  let rootInfo: Deno.FileInfo;
-  try {
-    rootInfo = await Deno.stat(rootPath);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Cannot walk folder "${root}": it does not exist`);
-    }
-    throw error;
-  }
-  if (!rootInfo.isDirectory) {
-    throw new Deno.errors.NotADirectory(`Cannot walk folder "${root}": it is not a folder`);
-  }
-  const stack: Frame[] = [
-    await openFrame(
-      rootPath,
-      "",
-      basename(rootPath),
-      await directoryKey(rootPath, rootInfo),
-      options.sort,
-    ),
-  ];
+async function* walk(root: string, options: SourceOptions): AsyncGenerator<WalkItem> {
+  const stack: Frame[] = [await openRoot(root, options.sort)];
   try {
     while (stack.length > 0) {
       const frame = stack[stack.length - 1];
@@ -327,158 +222,135 @@ async function* walk(root: string, options: WalkOptions): AsyncGenerator<WalkIte
         await closeFrame(frame);
         continue;
       }
-      const name = entry.name;
-      const location = frame.location === "" ? name : `${frame.location}/${name}`;
-      const path = join(frame.path, name);
-      if (name.startsWith(".")) {
-        yield skip(location, 'hidden (the name starts with ".")');
-        continue;
-      }
-      let info: Deno.FileInfo | undefined;
-      let isDirectory = entry.isDirectory;
-      let isFile = entry.isFile;
-      if (entry.isSymlink) {
-        try {
-          info = await Deno.stat(path);
-        } catch (error) {
-          yield reject(location, await symlinkReason(path, location, error));
-          continue;
-        }
-        isDirectory = info.isDirectory;
-        isFile = info.isFile;
-      }
-      if (isDirectory) {
-        const pruned = options.filter.prunes(location);
-        if (pruned !== undefined) {
-          yield skip(location, `a folder ${pruned}`);
-          continue;
-        }
-        if (!options.recursive) {
-          yield skip(location, "a folder: subfolders are walked only with recursive on");
-          continue;
-        }
-        let child: Frame;
-        try {
-          info ??= await Deno.stat(path);
-          const key = await directoryKey(path, info);
-          const ancestor = stack.find((open) => open.key === key);
-          if (ancestor !== undefined) {
-            yield reject(location, `symlink loop: ${location} -> ${ancestor.location || "."}`);
-            continue;
-          }
-          child = await openFrame(path, location, name, key, options.sort);
-        } catch (error) {
-          yield reject(location, `cannot read folder: ${errorName(error)}`);
-          continue;
-        }
-        stack.push(child);
-        continue;
-      }
-      if (!isFile) {
-        yield skip(location, "not a regular file (a device, FIFO or socket)");
-        continue;
-      }
-      const verdict = options.filter.check(location);
-      if (!verdict.keep) {
-        yield skip(location, verdict.reason);
-        continue;
-      }
-      const dot = name.lastIndexOf(".");
-      const extension = dot > 0 ? name.slice(dot + 1) : "";
-      const kind = KIND_BY_EXTENSION.get(extension.toLowerCase());
-      if (kind === undefined) {
-        yield skip(
-          location,
-          extension === ""
-            ? `no extension: not ${KIND_WORDS}`
-            : `extension ".${extension}" is not ${KIND_WORDS}`,
-        );
-        continue;
-      }
-      if (!options.kinds.has(kind)) {
-        yield skip(location, `${kind} file: inputTypes is ${[...options.kinds].join(", ")}`);
-        continue;
-      }
-      if (info === undefined) {
-        try {
-          info = await Deno.stat(path);
-        } catch (error) {
-          yield reject(location, `cannot read file: ${errorName(error)}`);
-          continue;
-        }
-      }
-      yield {
-        type: "file",
-        path,
-        location,
-        name,
-        extensionLength: extension.length,
-        kind,
-        size: info.size,
-        folderName: frame.name,
-      };
+      const item = await visit(entry, stack, options);
+      if (item !== undefined) yield item;
     }
   } finally {
     for (const frame of stack) await closeFrame(frame);
   }
 }
 
+/** The root's frame; throws when the root is missing or not a folder. */
+async function openRoot(root: string, sort: boolean): Promise<Frame> {
+  const rootPath = resolve(root);
+  let rootInfo: Deno.FileInfo;
+  try {
+    rootInfo = await Deno.stat(rootPath);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Cannot walk folder "${root}": it does not exist`);
+    }
+    throw error;
+  }
+  if (!rootInfo.isDirectory) {
+    throw new Deno.errors.NotADirectory(`Cannot walk folder "${root}": it is not a folder`);
+  }
+  const key = await directoryKey(rootPath, rootInfo);
+  return await openFrame(rootPath, "", basename(rootPath), key, sort);
+}
+
+/**
+ * Judges one entry of the folder on top of `stack`: a found file, a skip or a rejection; or,
+ * for a folder to walk, pushes its frame and returns `undefined`.
+ */
+async function visit(
+  entry: Deno.DirEntry,
+  stack: Frame[],
+  options: SourceOptions,
+): Promise<WalkItem | undefined> {
+  const frame = stack[stack.length - 1];
+  const name = entry.name;
+  const location = frame.location === "" ? name : `${frame.location}/${name}`;
+  const path = join(frame.path, name);
+  if (name.startsWith(".")) return skip(location, 'hidden (the name starts with ".")');
+  let info: Deno.FileInfo | undefined;
+  let isDirectory = entry.isDirectory;
+  let isFile = entry.isFile;
+  if (entry.isSymlink) {
+    try {
+      info = await Deno.stat(path);
+    } catch (error) {
+      return reject(location, await symlinkReason(path, location, error));
+    }
+    isDirectory = info.isDirectory;
+    isFile = info.isFile;
+  }
+  if (isDirectory) return await enterFolder(path, location, info, stack, options);
+  if (!isFile) return skip(location, "not a regular file (a device, FIFO or socket)");
+  const verdict = options.filter.check(location);
+  if (!verdict.keep) return skip(location, verdict.reason);
+  const extension = extensionOf(name);
+  const kind = kindOfExtension(extension);
+  if (kind === undefined) return skip(location, noKindReason(extension));
+  const unwanted = unwantedKindReason(kind, options.kinds);
+  if (unwanted !== undefined) return skip(location, unwanted);
+  if (info === undefined) {
+    try {
+      info = await Deno.stat(path);
+    } catch (error) {
+      return reject(location, `cannot read file: ${errorName(error)}`);
+    }
+  }
+  return {
+    type: "file",
+    path,
+    location,
+    name,
+    extensionLength: extension.length,
+    kind,
+    size: info.size,
+    folderName: frame.name,
+  };
+}
+
+/** A subfolder: pushes its frame (returns `undefined`), or says why it is not walked. */
+async function enterFolder(
+  path: string,
+  location: string,
+  info: Deno.FileInfo | undefined,
+  stack: Frame[],
+  options: SourceOptions,
+): Promise<WalkItem | undefined> {
+  const pruned = options.filter.prunes(location);
+  if (pruned !== undefined) return skip(location, `a folder ${pruned}`);
+  if (!options.recursive) {
+    return skip(location, "a folder: subfolders are walked only with recursive on");
+  }
+  try {
+    info ??= await Deno.stat(path);
+    const key = await directoryKey(path, info);
+    const ancestor = stack.find((open) => open.key === key);
+    if (ancestor !== undefined) {
+      return reject(location, `symlink loop: ${location} -> ${ancestor.location || "."}`);
+    }
+    stack.push(await openFrame(path, location, basename(path), key, options.sort));
+    return undefined;
+  } catch (error) {
+    return reject(location, `cannot read folder: ${errorName(error)}`);
+  }
+}
+
 /** Turns a found file into a draft, or a rejection for its ID, label or permissions. */
 async function toDraft(file: FoundFile, options: SourceOptions): Promise<DraftOrRejection> {
-  const { location } = file;
-  const idSource = options.idFrom === "stem"
-    ? file.name.slice(0, file.name.length - file.extensionLength - 1)
-    : location.slice(0, location.length - file.extensionLength - 1);
-  const id = cleanId(idSource);
-  if (id === "") {
-    return {
-      type: "rejected",
-      rejection: {
-        location,
-        reason: `${options.idFrom === "stem" ? "file name" : "path"} ${
-          JSON.stringify(idSource)
-        } gives an empty input ID: use letters or digits in it`,
-      },
-    };
-  }
-  const idReason = invalidIdReason(id);
-  if (idReason !== undefined) {
-    return { type: "rejected", rejection: { location, reason: idReason, id } };
-  }
-  const concepts: string[] = [];
-  if (options.labels) {
-    const label = file.folderName.trim();
-    const reason = invalidConceptReason(label);
-    if (reason !== undefined) {
-      return {
-        type: "rejected",
-        rejection: {
-          location,
-          id,
-          reason: `cannot label by folder name ${JSON.stringify(file.folderName)}: ${reason}`,
-        },
-      };
-    }
-    concepts.push(label);
-  }
+  const cut = file.extensionLength + 1;
+  const item = entryDraft({
+    location: file.location,
+    stem: file.name.slice(0, file.name.length - cut),
+    path: file.location.slice(0, file.location.length - cut),
+    words: ["file name", "path"],
+    folderName: file.folderName,
+    kind: file.kind,
+    content: { type: "file", path: file.path, size: file.size },
+  }, options);
+  if (item.type !== "draft") return item;
   try {
     // Opening (without reading) finds files this process may not read, before anything is sent.
     (await Deno.open(file.path, { read: true })).close();
   } catch (error) {
-    return {
-      type: "rejected",
-      rejection: { location, id, reason: `cannot read file: ${errorName(error)}` },
-    };
+    const reason = `cannot read file: ${errorName(error)}`;
+    return { type: "rejected", rejection: { location: file.location, id: item.draft.id, reason } };
   }
-  const draft: InputDraft = {
-    id,
-    kind: file.kind,
-    content: { type: "file", path: file.path, size: file.size },
-    location,
-    concepts,
-  };
-  if (options.datasetId !== undefined) draft.datasetId = options.datasetId;
-  return { type: "draft", draft };
+  return item;
 }
 
 /**

@@ -6,12 +6,17 @@
  *
  * @module
  */
-import type { DraftOrRejection, InputDraft, InputKind } from "../../inputs/input_draft.ts";
-import { INPUT_KINDS } from "../../inputs/input_draft.ts";
-import { cleanId, invalidIdReason } from "../../inputs/ids.ts";
-import { invalidConceptReason, invalidDatasetIdReason } from "../../inputs/validate.ts";
-import { kindOfExtension } from "../folder_source.ts";
-import { PathFilter } from "../path_filter.ts";
+import type { DraftOrRejection, InputKind } from "../../inputs/input_draft.ts";
+import {
+  checkEntryOptions,
+  entryDraft,
+  type EntryOptions,
+  extensionOf,
+  KIND_WORDS,
+  kindOfExtension,
+  noKindReason,
+  unwantedKindReason,
+} from "../entry_rules.ts";
 import type { S3Client } from "./s3_client.ts";
 import { parseS3Url } from "./s3_url.ts";
 import { SNIFF_BYTES, sniffKind } from "./sniff_kind.ts";
@@ -59,15 +64,9 @@ export interface S3FolderCount {
   bytes: number;
 }
 
-interface Checked {
-  recursive: boolean;
-  kinds: ReadonlySet<InputKind>;
-  labels: boolean;
-  idFrom: "stem" | "path";
-  datasetId?: string;
+interface Checked extends EntryOptions {
   sniff: boolean;
   pageSize: number;
-  filter: PathFilter;
 }
 
 /** An object the listing found that may become a draft. */
@@ -83,77 +82,16 @@ interface Found {
   folderName: string;
 }
 
-const KIND_WORDS = "an image, text, video or audio extension";
-
 function check(where: string, options: S3FolderSourceOptions): Checked {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(`Cannot create ${where}: options must be an object`);
-  }
-  const {
-    recursive = false,
-    labels = false,
-    idFrom = "stem",
-    sniff = true,
-    pageSize = 1000,
-    datasetId,
-  } = options;
-  for (const [name, value] of [["recursive", recursive], ["labels", labels], ["sniff", sniff]]) {
-    if (typeof value !== "boolean") {
-      throw new TypeError(
-        `Cannot create ${where}: ${name} must be a boolean: current value is ${
-          JSON.stringify(value)
-        }`,
-      );
-    }
-  }
-  if (idFrom !== "stem" && idFrom !== "path") {
-    throw new RangeError(
-      `Cannot create ${where}: idFrom must be "stem" or "path": current value is ${
-        JSON.stringify(idFrom)
-      }`,
-    );
-  }
+  const sniff = options?.sniff ?? true;
+  const checked = checkEntryOptions(where, options, { sniff });
+  const pageSize = options.pageSize ?? 1000;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
     throw new RangeError(
       `Cannot create ${where}: pageSize must be an integer from 1 to 1000: current value is ${pageSize}`,
     );
   }
-  const inputTypes = options.inputTypes ?? INPUT_KINDS;
-  if (
-    !Array.isArray(inputTypes) || inputTypes.length === 0 ||
-    inputTypes.some((k) => !INPUT_KINDS.includes(k))
-  ) {
-    throw new RangeError(
-      `Cannot create ${where}: inputTypes must be a non-empty array of ${
-        INPUT_KINDS.join(", ")
-      }: current value is ${JSON.stringify(inputTypes)}`,
-    );
-  }
-  if (datasetId !== undefined) {
-    const reason = typeof datasetId === "string"
-      ? invalidDatasetIdReason(datasetId)
-      : "dataset ID must be a string";
-    if (reason !== undefined) throw new RangeError(`Cannot create ${where}: ${reason}`);
-  }
-  let filter: PathFilter;
-  try {
-    filter = new PathFilter({ include: options.include, exclude: options.exclude });
-  } catch (error) {
-    if (error instanceof SyntaxError) {
-      throw new SyntaxError(`Cannot create ${where}: ${error.message}`);
-    }
-    throw new TypeError(`Cannot create ${where}: ${(error as Error).message}`);
-  }
-  return {
-    recursive,
-    labels,
-    idFrom,
-    sniff,
-    pageSize,
-    datasetId,
-    kinds: new Set(inputTypes),
-    filter,
-  };
+  return { ...checked, sniff, pageSize };
 }
 
 /** The prefix as a folder (`""` or ending in `/`) and the name of that folder. */
@@ -227,20 +165,15 @@ async function* list(
       continue;
     }
     const name = segments[segments.length - 1];
-    const dot = name.lastIndexOf(".");
-    const extension = dot > 0 ? name.slice(dot + 1) : "";
+    const extension = extensionOf(name);
     const kind = extension === "" ? undefined : kindOfExtension(extension);
     if (kind === undefined && (extension !== "" || !options.sniff)) {
-      yield skip(
-        entry.key,
-        extension === ""
-          ? `no extension: not ${KIND_WORDS}`
-          : `extension ".${extension}" is not ${KIND_WORDS}`,
-      );
+      yield skip(entry.key, noKindReason(extension));
       continue;
     }
-    if (kind !== undefined && !options.kinds.has(kind)) {
-      yield skip(entry.key, `${kind} file: inputTypes is ${[...options.kinds].join(", ")}`);
+    const unwanted = kind === undefined ? undefined : unwantedKindReason(kind, options.kinds);
+    if (unwanted !== undefined) {
+      yield skip(entry.key, unwanted);
       continue;
     }
     yield {
@@ -292,51 +225,16 @@ async function toDraft(
         },
       };
     }
-    if (!options.kinds.has(kind)) {
-      return {
-        type: "skipped",
-        skip: { location, reason: `${kind} file: inputTypes is ${[...options.kinds].join(", ")}` },
-      };
-    }
+    const unwanted = unwantedKindReason(kind, options.kinds);
+    if (unwanted !== undefined) return { type: "skipped", skip: { location, reason: unwanted } };
   }
   const cut = found.extensionLength === 0 ? 0 : found.extensionLength + 1;
-  const idSource = options.idFrom === "stem"
-    ? found.name.slice(0, found.name.length - cut)
-    : found.relative.slice(0, found.relative.length - cut);
-  const id = cleanId(idSource);
-  if (id === "") {
-    return {
-      type: "rejected",
-      rejection: {
-        location,
-        reason: `${options.idFrom === "stem" ? "object name" : "key"} ${
-          JSON.stringify(idSource)
-        } gives an empty input ID: use letters or digits in it`,
-      },
-    };
-  }
-  const idReason = invalidIdReason(id);
-  if (idReason !== undefined) {
-    return { type: "rejected", rejection: { location, reason: idReason, id } };
-  }
-  const concepts: string[] = [];
-  if (options.labels) {
-    const label = found.folderName.trim();
-    const reason = invalidConceptReason(label);
-    if (reason !== undefined) {
-      return {
-        type: "rejected",
-        rejection: {
-          location,
-          id,
-          reason: `cannot label by folder name ${JSON.stringify(found.folderName)}: ${reason}`,
-        },
-      };
-    }
-    concepts.push(label);
-  }
-  const draft: InputDraft = {
-    id,
+  return entryDraft({
+    location,
+    stem: found.name.slice(0, found.name.length - cut),
+    path: found.relative.slice(0, found.relative.length - cut),
+    words: ["object name", "key"],
+    folderName: found.folderName,
     kind,
     content: {
       type: "object",
@@ -344,11 +242,7 @@ async function toDraft(
       size: found.size,
       ...(found.etag ? { etag: found.etag } : {}),
     },
-    location,
-    concepts,
-  };
-  if (options.datasetId !== undefined) draft.datasetId = options.datasetId;
-  return { type: "draft", draft };
+  }, options);
 }
 
 /**
