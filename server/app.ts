@@ -6,7 +6,8 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { ApiError } from "./api_error.ts";
@@ -17,15 +18,36 @@ import { pageRoutes } from "./pages/page_routes.ts";
 import { uploadRoutes } from "./uploads.ts";
 import type { UploadService } from "./upload_service.ts";
 
-const encoder = new TextEncoder();
+const SEND_TOKEN = "Send Authorization: Bearer <token> (the service's UPFLOW_TOKEN)";
 
-/** Compares two strings in time that depends on their lengths only. */
-function sameToken(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i % Math.max(y.length, 1)] ?? 0);
-  return diff === 0;
+/**
+ * Hono's bearer-auth middleware, answering as the rest of the service does: 401 with
+ * `{ "error": { "code": "unauthorized", … } }` and `WWW-Authenticate: Bearer realm="upflow"`,
+ * for a missing header, one that is not a bearer token, and a wrong token alike.
+ */
+function requireToken(token: string): MiddlewareHandler {
+  const refuse = (message: string | ((c: Context) => string)) => ({
+    wwwAuthenticateHeader: 'Bearer realm="upflow"',
+    message: (c: Context) =>
+      c.json(
+        new ApiError(401, "unauthorized", typeof message === "string" ? message : message(c))
+          .toJSON(),
+        401,
+        { "www-authenticate": 'Bearer realm="upflow"' },
+      ),
+  });
+  return bearerAuth({
+    token,
+    realm: "upflow",
+    noAuthenticationHeader: refuse(SEND_TOKEN),
+    // A header that names the scheme but holds no valid token characters is a wrong token.
+    invalidAuthenticationHeader: refuse((c) =>
+      /^Bearer\s/i.test(c.req.header("authorization") ?? "")
+        ? "The bearer token is not valid"
+        : SEND_TOKEN
+    ),
+    invalidToken: refuse("The bearer token is not valid"),
+  });
 }
 
 function codeOfStatus(status: number): string {
@@ -110,23 +132,7 @@ export function createApp(service: UploadService): UploadApp {
     );
   });
 
-  app.use("/v1/*", async (c, next) => {
-    const token = service.token;
-    if (token !== undefined) {
-      const header = c.req.header("authorization") ?? "";
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!match || !sameToken(match[1], token)) {
-        throw new ApiError(
-          401,
-          "unauthorized",
-          match
-            ? "The bearer token is not valid"
-            : "Send Authorization: Bearer <token> (the service's UPFLOW_TOKEN)",
-        );
-      }
-    }
-    await next();
-  });
+  if (service.token !== undefined) app.use("/v1/*", requireToken(service.token));
 
   app.route("/", healthRoutes(service));
   app.route("/", openApiRoutes());
@@ -148,6 +154,7 @@ export function createApp(service: UploadService): UploadApp {
       return c.json(err.toJSON(), err.status, headers);
     }
     if (err instanceof HTTPException) {
+      if (err.status === 401 && err.res) return err.getResponse(); // bearer auth's own answer
       return c.json(
         { error: { code: codeOfStatus(err.status), message: err.message || "Request refused" } },
         err.status,

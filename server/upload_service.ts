@@ -66,6 +66,9 @@ export interface TargetRequest {
   appId?: string;
 }
 
+/** What a bearer token may hold (RFC 6750's b64token), as `hono/bearer-auth` reads it. */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -92,6 +95,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * await service.close();
  * ```
  */
+
 export class UploadService {
   /** The root's real path. */
   readonly root: string;
@@ -128,6 +132,12 @@ export class UploadService {
     this.dataDir = options.dataDir ?? ".upflow/service";
     if (options.token !== undefined && options.token.trim() === "") {
       throw new TypeError("Cannot create UploadService: token must not be blank");
+    }
+    if (options.token !== undefined && !BEARER_TOKEN.test(options.token)) {
+      throw new TypeError(
+        "Cannot create UploadService: token may hold only letters, digits and -._~+/ (then = " +
+          "padding), as a bearer token does (RFC 6750)",
+      );
     }
     this.token = options.token;
     this.maxBodyBytes = positive("maxBodyBytes", options.maxBodyBytes, 10 * 1024 ** 3);

@@ -321,6 +321,8 @@ Deno.test({
         ["POST", "/v1/uploads", {}, 401],
         ["POST", "/v1/uploads", { authorization: "Bearer wrong" }, 401],
         ["POST", "/v1/uploads", { authorization: `Basic ${btoa("u:" + TOKEN)}` }, 401],
+        ["POST", "/v1/uploads", { authorization: "Bearer not/a!token" }, 401],
+        ["POST", "/v1/uploads", { authorization: "Bearer" }, 401],
         ["GET", `/v1/uploads/${"0".repeat(24)}`, {}, 401],
         ["GET", `/v1/uploads/${"0".repeat(24)}/events`, {}, 401],
         ["GET", `/v1/uploads/${"0".repeat(24)}/failures`, {}, 401],
@@ -340,12 +342,40 @@ Deno.test({
               const body = await res.json();
               assertEquals(body.error.code, "unauthorized");
               assertEquals(res.headers.get("www-authenticate"), 'Bearer realm="upflow"');
+              // A bearer header with a wrong token is told so; anything else, what to send.
+              const wrong = /^Bearer\s+\S/.test(headers.authorization ?? "");
+              assertEquals(
+                body.error.message,
+                wrong
+                  ? "The bearer token is not valid"
+                  : "Send Authorization: Bearer <token> (the service's UPFLOW_TOKEN)",
+              );
             } else await res.body?.cancel();
           },
         );
       }
     } finally {
       await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a token a bearer header cannot carry is refused when the service opens",
+  permissions: { read: true, write: true },
+  async fn(t) {
+    for (const token of ["has space", "semi;colon", 'quote"', "=leading"]) {
+      await t.step(JSON.stringify(token), async () => {
+        const dataDir = await Deno.makeTempDir();
+        try {
+          const error = await UploadService.open({ root: ".", dataDir, token, log: () => {} })
+            .then(() => undefined, (e: Error) => e);
+          assert(error instanceof TypeError, `${token} was accepted`);
+          assertMatch(error.message, /token may hold only letters, digits and -\._~\+\//);
+        } finally {
+          await Deno.remove(dataDir, { recursive: true });
+        }
+      });
     }
   },
 });
