@@ -45,6 +45,11 @@ Deno.test("CsvRowStream parses RFC 4180 at every split point", async (t) => {
       text: "a\r\nb\nc\rd",
       expected: rows([1, ["a"]], [2, ["b"]], [3, ["c"]], [4, ["d"]]),
     },
+    {
+      name: "runs of escaped quotes, across lines",
+      text: '"""""",""""\n"a""\nb""",c\n',
+      expected: rows([1, ['""', '"']], [2, ['a"\nb"', "c"]]),
+    },
     { name: "BOM", text: "\uFEFFa,b\n1,2", expected: rows([1, ["a", "b"]], [2, ["1", "2"]]) },
     {
       name: "BOM only at the start",
