@@ -7,6 +7,7 @@
 import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
 import { folderSource } from "./folder_source.ts";
 import { invalidDatasetIdReason } from "../inputs/validate.ts";
+import { generatorStream } from "./generator_stream.ts";
 
 /** One folder of images and the prefix its locations get. */
 export interface ImageFolder {
@@ -95,17 +96,7 @@ export function annotatedImages(
       }
     }
   }
-  const generator = items();
-  return new ReadableStream<DraftOrRejection>({
-    async pull(controller) {
-      const next = await generator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      await generator.return(undefined);
-    },
-  });
+  return generatorStream(items());
 }
 
 /**

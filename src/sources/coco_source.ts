@@ -22,6 +22,7 @@ import {
 } from "../inputs/regions.ts";
 import { jsonArrayElements } from "./json_array_elements.ts";
 import { imageSize } from "./image_size.ts";
+import { generatorStream } from "./generator_stream.ts";
 
 /** Which shapes of a COCO annotation become regions. */
 export type CocoShapes = "boxes" | "polygons" | "both";
@@ -551,16 +552,5 @@ export function cocoSource(
       }
     }
   }
-  const generator = items();
-  return new ReadableStream<DraftOrRejection>({
-    async pull(controller) {
-      const next = await generator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      signal.cancelled = true;
-      await generator.return(undefined);
-    },
-  });
+  return generatorStream(items(), () => signal.cancelled = true);
 }

@@ -10,6 +10,7 @@ import { invalidConceptReason } from "../inputs/validate.ts";
 import { boxFromCenter, checkRegion } from "../inputs/regions.ts";
 import { annotatedImages, checkFormatOptions, type ImageFolder } from "./annotated_images.ts";
 import { parseYoloNames } from "./yolo_names.ts";
+import { generatorStream } from "./generator_stream.ts";
 
 /** Options of {@linkcode yoloSource}. */
 export interface YoloSourceOptions {
@@ -298,15 +299,5 @@ export function yoloSource(
       yield* stream;
     }
   }
-  const generator = items();
-  return new ReadableStream<DraftOrRejection>({
-    async pull(controller) {
-      const next = await generator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      await generator.return(undefined);
-    },
-  });
+  return generatorStream(items());
 }
