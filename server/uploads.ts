@@ -272,73 +272,12 @@ async function multipartUpload(c: Context, service: UploadService): Promise<Resp
     source: "multipart upload",
     settings: { patFrom: pat !== undefined ? "request" : "server" },
   });
-  const names = new Map<string, string>(); // as sent → on disk
-  const labelsFor = new Map<string, string[]>();
-  let labelsAll: string[] | undefined;
+  let received: ReceivedParts;
   let options: UploadRequestOptions;
   let target: JobTarget | undefined;
   try {
     await Deno.mkdir(job.filesDir, { recursive: true });
-    const reader = new MultipartReader(limited(service, body), boundary);
-    for await (const part of reader) {
-      if (part.filename !== undefined) {
-        if (names.size >= service.maxFiles) {
-          throw new ApiError(
-            413,
-            "too_many_files",
-            `The upload holds more than the service's limit of ${service.maxFiles} files`,
-          );
-        }
-        const name = safeFileName(part.filename);
-        if ([...names.values()].includes(name)) {
-          throw new ApiError(
-            400,
-            "duplicate_file_name",
-            `Two files are named ${JSON.stringify(name)}`,
-          );
-        }
-        names.set(part.filename, name);
-        const file = await Deno.open(join(job.filesDir, name), { write: true, createNew: true });
-        try {
-          for await (const chunk of part.body) await writeAll(file, chunk);
-        } finally {
-          file.close();
-        }
-        continue;
-      }
-      const text = await part.text(service.maxFieldBytes);
-      const perFile = /^labels\[(.+)\]$/.exec(part.name);
-      if (perFile) {
-        labelsFor.set(perFile[1], conceptsOf(part.name, text));
-      } else if (part.name === "labels") {
-        if (text.trimStart().startsWith("{")) {
-          let map: unknown;
-          try {
-            map = JSON.parse(text);
-          } catch {
-            throw new ApiError(400, "bad_labels", "labels: not valid JSON");
-          }
-          for (const [file, value] of Object.entries(map as Record<string, unknown>)) {
-            const list = Array.isArray(value) ? value.join(",") : String(value);
-            labelsFor.set(file, conceptsOf(`labels[${file}]`, list));
-          }
-        } else {
-          labelsAll = conceptsOf("labels", text);
-        }
-      } else {
-        params[part.name] = text;
-      }
-    }
-    if (names.size === 0) throw new ApiError(400, "no_files", "The upload holds no files");
-    for (const file of labelsFor.keys()) {
-      if (!names.has(file) && ![...names.values()].includes(file)) {
-        throw new ApiError(
-          400,
-          "bad_labels",
-          `Labels for ${JSON.stringify(file)}, which is not in the upload`,
-        );
-      }
-    }
+    received = await receiveParts(limited(service, body), boundary, service, job.filesDir, params);
     options = uploadRequestOptions(params, "multipart");
     target = await targetFor(service, options, pat);
   } catch (err) {
@@ -349,32 +288,134 @@ async function multipartUpload(c: Context, service: UploadService): Promise<Resp
     }
     throw err;
   }
-  const concepts = new Map<string, string[]>();
-  for (const [sent, onDisk] of names) {
-    const labels = labelsFor.get(sent) ?? labelsFor.get(onDisk) ?? labelsAll;
-    if (labels) concepts.set(onDisk, labels);
-  }
+  const concepts = conceptsByFile(received);
   const filesDir = await Deno.realPath(job.filesDir);
   const source = () =>
     folderSource(filesDir, { idFrom: options.idFrom, datasetId: options.upload.datasetId })
-      .pipeThrough(
-        new TransformStream<DraftOrRejection, DraftOrRejection>({
-          transform(item, controller) {
-            if (item.type === "draft" && concepts.has(item.draft.location)) {
-              item = {
-                type: "draft",
-                draft: { ...item.draft, concepts: concepts.get(item.draft.location)! },
-              };
-            }
-            controller.enqueue(item);
-          },
-        }),
-      )
+      .pipeThrough(withConcepts(concepts))
       .pipeThrough(new ConfineToRootStream(filesDir));
-  const describe = `${names.size} file${names.size === 1 ? "" : "s"}`;
+  const files = received.names.size;
+  const describe = `${files} file${files === 1 ? "" : "s"}`;
   return launch(service, job, source, options, target, describe, async () => {
     const count = await countFolder(filesDir, {});
     return { inputs: count.files, bytes: count.bytes };
+  });
+}
+
+/** What a multipart body held besides its options. */
+interface ReceivedParts {
+  /** The files, by the name they were sent with → the name on disk. */
+  names: Map<string, string>;
+  /** Labels of single files (`labels[<name>]`, or a JSON `labels` object), by name. */
+  labelsFor: Map<string, string[]>;
+  /** Labels for every file (a plain `labels` field). */
+  labelsAll?: string[];
+}
+
+/**
+ * Reads a multipart body: saves its files into `filesDir`, reads their labels, and puts the
+ * other fields (the options) into `params`. Refuses too many files, clashing or unsafe names,
+ * no file at all, and labels for a file the upload does not hold.
+ */
+async function receiveParts(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  service: UploadService,
+  filesDir: string,
+  params: Record<string, unknown>,
+): Promise<ReceivedParts> {
+  const received: ReceivedParts = { names: new Map(), labelsFor: new Map() };
+  const { names, labelsFor } = received;
+  for await (const part of new MultipartReader(body, boundary)) {
+    if (part.filename !== undefined) {
+      if (names.size >= service.maxFiles) {
+        throw new ApiError(
+          413,
+          "too_many_files",
+          `The upload holds more than the service's limit of ${service.maxFiles} files`,
+        );
+      }
+      const name = safeFileName(part.filename);
+      if ([...names.values()].includes(name)) {
+        throw new ApiError(
+          400,
+          "duplicate_file_name",
+          `Two files are named ${JSON.stringify(name)}`,
+        );
+      }
+      names.set(part.filename, name);
+      await saveFile(join(filesDir, name), part.body);
+      continue;
+    }
+    const text = await part.text(service.maxFieldBytes);
+    const perFile = /^labels\[(.+)\]$/.exec(part.name);
+    if (perFile) labelsFor.set(perFile[1], conceptsOf(part.name, text));
+    else if (part.name !== "labels") params[part.name] = text;
+    else if (!text.trimStart().startsWith("{")) received.labelsAll = conceptsOf("labels", text);
+    else {
+      for (const [file, labels] of labelsByFile(text)) labelsFor.set(file, labels);
+    }
+  }
+  if (names.size === 0) throw new ApiError(400, "no_files", "The upload holds no files");
+  for (const file of labelsFor.keys()) {
+    if (!names.has(file) && ![...names.values()].includes(file)) {
+      throw new ApiError(
+        400,
+        "bad_labels",
+        `Labels for ${JSON.stringify(file)}, which is not in the upload`,
+      );
+    }
+  }
+  return received;
+}
+
+/** Writes a file part to a new file at `path`. */
+async function saveFile(path: string, body: AsyncIterable<Uint8Array>): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    for await (const chunk of body) await writeAll(file, chunk);
+  } finally {
+    file.close();
+  }
+}
+
+/** A JSON `labels` field: `{"a.jpg": "cat,pet", "b.jpg": ["dog"]}`. */
+function labelsByFile(text: string): [string, string[]][] {
+  let map: unknown;
+  try {
+    map = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "bad_labels", "labels: not valid JSON");
+  }
+  return Object.entries(map as Record<string, unknown>).map(([file, value]) => {
+    const list = Array.isArray(value) ? value.join(",") : String(value);
+    return [file, conceptsOf(`labels[${file}]`, list)];
+  });
+}
+
+/** Each saved file's concepts (by its name on disk), from its own labels or everyone's. */
+function conceptsByFile(received: ReceivedParts): Map<string, string[]> {
+  const concepts = new Map<string, string[]>();
+  for (const [sent, onDisk] of received.names) {
+    const labels = received.labelsFor.get(sent) ?? received.labelsFor.get(onDisk) ??
+      received.labelsAll;
+    if (labels) concepts.set(onDisk, labels);
+  }
+  return concepts;
+}
+
+/** Gives the drafts of files named in `concepts` those concepts. */
+function withConcepts(
+  concepts: Map<string, string[]>,
+): TransformStream<DraftOrRejection, DraftOrRejection> {
+  return new TransformStream({
+    transform(item, controller) {
+      const labels = item.type === "draft" ? concepts.get(item.draft.location) : undefined;
+      if (item.type === "draft" && labels) {
+        item = { type: "draft", draft: { ...item.draft, concepts: labels } };
+      }
+      controller.enqueue(item);
+    },
   });
 }
 

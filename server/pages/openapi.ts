@@ -325,6 +325,151 @@ const json = (description: string, schema: string) => ({
 const UNAUTHORIZED = error("No bearer token, or a wrong one.");
 const NOT_FOUND = error("No such job.");
 
+/** `/v1/uploads`: list jobs, start one. */
+const UPLOADS_PATH = {
+  get: {
+    operationId: "listUploads",
+    summary: "List jobs, newest first, a page at a time.",
+    parameters: [
+      query("limit", "Jobs per page (1-500, default 50).", { type: "integer" }),
+      query("page_token", "`nextPageToken` of the page before.", { type: "string" }),
+      query("state", "Only jobs in this state.", JOB_STATE),
+    ],
+    responses: {
+      "200": json("A page of jobs.", "JobList"),
+      "400": error("A bad query."),
+      "401": UNAUTHORIZED,
+    },
+  },
+  post: {
+    operationId: "startUpload",
+    summary: "Start a job: a CSV body, files as multipart, or a path under the root.",
+    parameters: [
+      ...OPTION_PARAMS.map(([name, description, schema]) => query(name, description, schema)),
+    ],
+    requestBody: {
+      required: true,
+      content: {
+        "text/csv": { schema: { type: "string" } },
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            properties: {
+              file: {
+                type: "array",
+                items: { type: "string", contentMediaType: "application/octet-stream" },
+              },
+              labels: {
+                type: "string",
+                description: "Concepts for every file, or a JSON object by file name.",
+              },
+            },
+            additionalProperties: {
+              type: "string",
+              description:
+                "`labels[<file name>]`: concepts of one file; other fields: the options.",
+            },
+          },
+        },
+        "application/json": {
+          schema: {
+            type: "object",
+            properties: {
+              folder: str("A folder under the root."),
+              csv: str("A CSV file under the root."),
+            },
+            additionalProperties: { description: "The options, by their query names." },
+          },
+        },
+      },
+    },
+    responses: {
+      "200": ndjson("The job's events as they happen.", "EventLine"),
+      "400": error("Bad options, files or JSON."),
+      "401": UNAUTHORIZED,
+      "413": error("The body crosses the service's limit."),
+      "415": error("Another content type."),
+    },
+  },
+};
+
+/** `/v1/uploads/{id}`: a job, or cancel it. */
+const JOB_PATH = {
+  parameters: [idParam],
+  get: {
+    operationId: "getUpload",
+    summary: "A job's state and counts.",
+    responses: {
+      "200": json("The job.", "JobRecord"),
+      "401": UNAUTHORIZED,
+      "404": NOT_FOUND,
+    },
+  },
+  delete: {
+    operationId: "cancelUpload",
+    summary: "Cancel a running job; answers its final state.",
+    responses: {
+      "200": json("The job, ended.", "JobRecord"),
+      "202": json("The job, still ending after 15 s.", "JobRecord"),
+      "401": UNAUTHORIZED,
+      "404": NOT_FOUND,
+      "409": error("The job has already ended."),
+    },
+  },
+};
+
+/** `/v1/uploads/{id}/events`: follow a job. */
+const JOB_EVENTS_PATH = {
+  parameters: [idParam],
+  get: {
+    operationId: "followUpload",
+    summary: "A job's events from the first line, live until its end.",
+    responses: {
+      "200": ndjson("The job's events.", "EventLine"),
+      "401": UNAUTHORIZED,
+      "404": NOT_FOUND,
+    },
+  },
+};
+
+/** `/v1/uploads/{id}/failures`: what failed. */
+const JOB_FAILURES_PATH = {
+  parameters: [idParam],
+  get: {
+    operationId: "listUploadFailures",
+    summary: "A job's failures and rejections, one journal line each.",
+    responses: {
+      "200": ndjson("The failures.", "FailureLine"),
+      "401": UNAUTHORIZED,
+      "404": NOT_FOUND,
+    },
+  },
+};
+
+/** `/v1/uploads/{id}/retry`: send the failures again. */
+const JOB_RETRY_PATH = {
+  parameters: [idParam],
+  post: {
+    operationId: "retryUpload",
+    summary: "Re-send a job's failures in a new job.",
+    parameters: [
+      query("new_ids_for_duplicates", "Give duplicates new IDs and send them again.", {
+        type: "boolean",
+      }),
+      ...OPTION_PARAMS.slice(0, 11).map(([name, description, schema]) =>
+        query(name, description, schema)
+      ),
+    ],
+    responses: {
+      "200": ndjson("The new job's events.", "EventLine"),
+      "400": error("Bad options, or the job's PAT header is needed again."),
+      "401": UNAUTHORIZED,
+      "404": NOT_FOUND,
+      "409": error("The job is still running."),
+    },
+  },
+};
+
 /**
  * Returns the service's OpenAPI 3.1 document (a fresh object each call).
  *
@@ -352,141 +497,11 @@ export function openApiDocument(): Record<string, any> {
     },
     security: [{ bearer: [] }],
     paths: {
-      "/v1/uploads": {
-        get: {
-          operationId: "listUploads",
-          summary: "List jobs, newest first, a page at a time.",
-          parameters: [
-            query("limit", "Jobs per page (1-500, default 50).", { type: "integer" }),
-            query("page_token", "`nextPageToken` of the page before.", { type: "string" }),
-            query("state", "Only jobs in this state.", JOB_STATE),
-          ],
-          responses: {
-            "200": json("A page of jobs.", "JobList"),
-            "400": error("A bad query."),
-            "401": UNAUTHORIZED,
-          },
-        },
-        post: {
-          operationId: "startUpload",
-          summary: "Start a job: a CSV body, files as multipart, or a path under the root.",
-          parameters: [
-            ...OPTION_PARAMS.map(([name, description, schema]) => query(name, description, schema)),
-          ],
-          requestBody: {
-            required: true,
-            content: {
-              "text/csv": { schema: { type: "string" } },
-              "multipart/form-data": {
-                schema: {
-                  type: "object",
-                  properties: {
-                    file: {
-                      type: "array",
-                      items: { type: "string", contentMediaType: "application/octet-stream" },
-                    },
-                    labels: {
-                      type: "string",
-                      description: "Concepts for every file, or a JSON object by file name.",
-                    },
-                  },
-                  additionalProperties: {
-                    type: "string",
-                    description:
-                      "`labels[<file name>]`: concepts of one file; other fields: the options.",
-                  },
-                },
-              },
-              "application/json": {
-                schema: {
-                  type: "object",
-                  properties: {
-                    folder: str("A folder under the root."),
-                    csv: str("A CSV file under the root."),
-                  },
-                  additionalProperties: { description: "The options, by their query names." },
-                },
-              },
-            },
-          },
-          responses: {
-            "200": ndjson("The job's events as they happen.", "EventLine"),
-            "400": error("Bad options, files or JSON."),
-            "401": UNAUTHORIZED,
-            "413": error("The body crosses the service's limit."),
-            "415": error("Another content type."),
-          },
-        },
-      },
-      "/v1/uploads/{id}": {
-        parameters: [idParam],
-        get: {
-          operationId: "getUpload",
-          summary: "A job's state and counts.",
-          responses: {
-            "200": json("The job.", "JobRecord"),
-            "401": UNAUTHORIZED,
-            "404": NOT_FOUND,
-          },
-        },
-        delete: {
-          operationId: "cancelUpload",
-          summary: "Cancel a running job; answers its final state.",
-          responses: {
-            "200": json("The job, ended.", "JobRecord"),
-            "202": json("The job, still ending after 15 s.", "JobRecord"),
-            "401": UNAUTHORIZED,
-            "404": NOT_FOUND,
-            "409": error("The job has already ended."),
-          },
-        },
-      },
-      "/v1/uploads/{id}/events": {
-        parameters: [idParam],
-        get: {
-          operationId: "followUpload",
-          summary: "A job's events from the first line, live until its end.",
-          responses: {
-            "200": ndjson("The job's events.", "EventLine"),
-            "401": UNAUTHORIZED,
-            "404": NOT_FOUND,
-          },
-        },
-      },
-      "/v1/uploads/{id}/failures": {
-        parameters: [idParam],
-        get: {
-          operationId: "listUploadFailures",
-          summary: "A job's failures and rejections, one journal line each.",
-          responses: {
-            "200": ndjson("The failures.", "FailureLine"),
-            "401": UNAUTHORIZED,
-            "404": NOT_FOUND,
-          },
-        },
-      },
-      "/v1/uploads/{id}/retry": {
-        parameters: [idParam],
-        post: {
-          operationId: "retryUpload",
-          summary: "Re-send a job's failures in a new job.",
-          parameters: [
-            query("new_ids_for_duplicates", "Give duplicates new IDs and send them again.", {
-              type: "boolean",
-            }),
-            ...OPTION_PARAMS.slice(0, 11).map(([name, description, schema]) =>
-              query(name, description, schema)
-            ),
-          ],
-          responses: {
-            "200": ndjson("The new job's events.", "EventLine"),
-            "400": error("Bad options, or the job's PAT header is needed again."),
-            "401": UNAUTHORIZED,
-            "404": NOT_FOUND,
-            "409": error("The job is still running."),
-          },
-        },
-      },
+      "/v1/uploads": UPLOADS_PATH,
+      "/v1/uploads/{id}": JOB_PATH,
+      "/v1/uploads/{id}/events": JOB_EVENTS_PATH,
+      "/v1/uploads/{id}/failures": JOB_FAILURES_PATH,
+      "/v1/uploads/{id}/retry": JOB_RETRY_PATH,
     },
     components: {
       schemas: SCHEMAS,
