@@ -127,7 +127,28 @@ export async function withDeadline<T>(
     return await Promise.race([run, deadline]);
   } finally {
     clearTimeout(timer);
-    // After a deadline, wait for `fn` to wind down (its signal has aborted) before going on.
-    if (abort.signal.aborted) await run.catch(() => {});
+    // After a deadline, give `fn` a moment to wind down (its signal has aborted), but no more:
+    // a step that ignores the signal must not turn a fast failure back into a hang.
+    if (abort.signal.aborted) {
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        run.catch(() => {}),
+        new Promise<void>((resolve) => grace = setTimeout(resolve, WIND_DOWN_MS)),
+      ]);
+      clearTimeout(grace);
+    }
   }
+}
+
+/** How long {@linkcode withDeadline} waits for a test past its deadline to wind down. */
+const WIND_DOWN_MS = 5_000;
+
+/**
+ * A service test with a deadline of its own ({@linkcode withDeadline}): for tests that hold a
+ * stream open, so that a hang fails in `ms` naming the test, not when CI gives up. The test's
+ * own `fn` does not see the deadline's signal; tests that can use it call `withDeadline`.
+ */
+export function deadlineTest(ms: number, test: Deno.TestDefinition): Deno.TestDefinition {
+  const fn = test.fn;
+  return { ...test, fn: (t) => withDeadline(ms, test.name, () => Promise.resolve(fn(t))) };
 }

@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { join } from "node:path";
 import { startLocalApi } from "../../server/local/local_api.ts";
-import { AUTH, csvText, ndjson, testServer, TOKEN } from "./_helpers.ts";
+import { AUTH, csvText, deadlineTest, ndjson, testServer, TOKEN } from "./_helpers.ts";
 
 const PERMISSIONS: Deno.PermissionOptionsObject = {
   read: true,
@@ -21,7 +21,7 @@ async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-Deno.test({
+Deno.test(deadlineTest(120_000, {
   name: "README examples: each way to start an upload, re-attach, failures, retry, cancel",
   permissions: PERMISSIONS,
   async fn(t) {
@@ -188,9 +188,9 @@ Deno.test({
       await s.close();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name:
     "a PAT sent in x-clarifai-pat never appears in a response, log, journal, job file or metric",
   permissions: PERMISSIONS,
@@ -235,7 +235,7 @@ Deno.test({
       await Deno.remove(apiData, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test({
   name: "the service refuses a non-loopback hostname without a token",

@@ -3,6 +3,7 @@ import { Jobs } from "../../server/jobs.ts";
 import { runUpload } from "../../src/upload/run_upload.ts";
 import { lockJournal } from "../../src/journal/journal_lock.ts";
 import type { InputDraft } from "../../src/inputs/input_draft.ts";
+import { deadlineTest } from "./_helpers.ts";
 
 const PERMISSIONS = { read: true, write: true } as const;
 
@@ -10,7 +11,7 @@ function text(id: string): InputDraft {
   return { id, kind: "text", content: { type: "raw", text: id }, location: id, concepts: [] };
 }
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "Job states: completed, completed_with_failures, failed",
   permissions: PERMISSIONS,
   async fn(t) {
@@ -37,9 +38,9 @@ Deno.test({
     }
     await Deno.remove(dir, { recursive: true });
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "A job whose journal another run holds fails at once with JOURNAL_IN_USE",
   permissions: PERMISSIONS,
   async fn() {
@@ -61,4 +62,4 @@ Deno.test({
     await (await lockJournal(job.journalPath)).release();
     await Deno.remove(dir, { recursive: true });
   },
-});
+}));

@@ -2,6 +2,7 @@ import { assertEquals } from "@std/assert";
 import { Jobs } from "../../server/jobs.ts";
 import { runUpload } from "../../src/upload/run_upload.ts";
 import type { ProgressEvent } from "../../src/pipeline/progress_event.ts";
+import { deadlineTest } from "./_helpers.ts";
 
 const drafts = (n: number) =>
   Array.from({ length: n }, (_, i) => ({
@@ -16,7 +17,7 @@ async function lines(stream: ReadableStream<Uint8Array>) {
   return (await new Response(stream).text()).trim().split("\n").map((l) => JSON.parse(l));
 }
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "Jobs: readers follow live, late readers replay, a new process finds the job on disk",
   permissions: { read: true, write: true },
   async fn() {
@@ -54,9 +55,9 @@ Deno.test({
     assertEquals(await new Jobs({ dataDir }).get("../../etc/passwd"), undefined);
     await Deno.remove(dataDir, { recursive: true });
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name:
     "Jobs: a run that throws still ends its log with a summary; a running job reads as interrupted after a restart",
   permissions: { read: true, write: true },
@@ -94,4 +95,4 @@ Deno.test({
     assertEquals(jobs.countByState().failed, 1);
     await Deno.remove(dataDir, { recursive: true });
   },
-});
+}));

@@ -9,6 +9,7 @@ import {
   AUTH,
   csvRows,
   csvText,
+  deadlineTest,
   type Line,
   lines,
   ndjson,
@@ -19,7 +20,7 @@ import {
 
 const CSV = { ...AUTH, "content-type": "text/csv" };
 
-Deno.test({
+Deno.test(deadlineTest(120_000, {
   name: "a 20,000-row CSV body streams through as NDJSON, read only as fast as it is processed",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
   async fn() {
@@ -78,9 +79,9 @@ Deno.test({
       await t.close();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(240_000, {
   name: "a 320 MB CSV body goes through a service process with a 64 MB heap and bounded RSS",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true, run: true },
   async fn() {
@@ -140,9 +141,9 @@ Deno.test({
       await Deno.remove(data, { recursive: true });
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "a client that leaves does not stop the job; GET events replays and follows",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
   async fn() {
@@ -187,7 +188,7 @@ Deno.test({
       await t.close();
     }
   },
-});
+}));
 
 Deno.test({
   name: "DELETE cancels a running job cleanly: cancelled summary, journal whole",
@@ -311,7 +312,7 @@ Deno.test({
     }),
 });
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "every /v1 route needs the bearer token; health and metrics do not",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
   async fn(t) {
@@ -358,7 +359,7 @@ Deno.test({
       await s.close();
     }
   },
-});
+}));
 
 Deno.test({
   name: "a token a bearer header cannot carry is refused when the service opens",
@@ -380,7 +381,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "paths are confined to the root: traversal, absolute, encoded and symlink escapes refused",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
   async fn(t) {
@@ -441,9 +442,9 @@ Deno.test({
       await Deno.remove(outside, { recursive: true });
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(60_000, {
   name: "an oversized body is refused with 413 while it streams",
   permissions: { read: true, write: true, env: true, sys: true, net: ["127.0.0.1"] },
   async fn(t) {
@@ -564,9 +565,9 @@ Deno.test({
       await Deno.remove(data, { recursive: true });
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(deadlineTest(120_000, {
   name: "20 concurrent jobs finish with correct counts",
   permissions: { read: true, write: true, net: ["127.0.0.1"], env: true, sys: true },
   async fn() {
@@ -603,4 +604,4 @@ Deno.test({
       await t.close();
     }
   },
-});
+}));
