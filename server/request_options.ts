@@ -36,6 +36,10 @@ export interface UploadRequestOptions {
   idFrom?: "stem" | "path";
   /** Retry: re-send duplicates under fresh IDs. */
   newIdsForDuplicates?: boolean;
+  /** Folder: glob patterns of files to keep, on paths relative to the folder. */
+  include?: string[];
+  /** Folder: glob patterns of files (and folders, ending in `/` or `**`) to skip. */
+  exclude?: string[];
   /** User ID for the target (with a PAT). */
   userId?: string;
   /** App ID for the target (with a PAT). */
@@ -65,6 +69,8 @@ const PARAMETERS: Readonly<Record<string, UploadOptionName>> = {
   existing: "existing",
   no_digest: "noDigest",
   shard: "shard",
+  include: "include",
+  exclude: "exclude",
 };
 
 const COMMON = [
@@ -88,7 +94,7 @@ const COMMON = [
 const BY_KIND: Record<UploadRequestKind, string[]> = {
   csv: [...COMMON, "input_type", "csv_type", "labels"],
   multipart: [...COMMON, "id_from"],
-  folder: [...COMMON, "input_type", "labels", "recursive", "id_from"],
+  folder: [...COMMON, "input_type", "labels", "recursive", "id_from", "include", "exclude"],
   retry: [...COMMON, "new_ids_for_duplicates"],
 };
 
@@ -135,7 +141,7 @@ export function uploadRequestOptions(
     // A folder's input_type names several kinds; a CSV's names the one kind of every row.
     const option = kind === "folder" && name === "input_type" ? "inputTypes" : PARAMETERS[name];
     parameterOf.set(option, name);
-    raw[option] = value as string | number | boolean;
+    raw[option] = value as string | number | boolean | string[];
   }
   if (kind === "csv") raw.inputType ??= "text";
   const parsed = parseUploadOptions(
@@ -153,6 +159,8 @@ export function uploadRequestOptions(
     newIdsForDuplicates,
     userId,
     appId,
+    include,
+    exclude,
     ...upload
   } = parsed;
   const result: UploadRequestOptions = { upload };
@@ -167,6 +175,8 @@ export function uploadRequestOptions(
     if (inputTypes !== undefined) result.kinds = inputTypes;
     result.labels = labels ?? false;
     result.recursive = recursive ?? false;
+    if (include !== undefined) result.include = include;
+    if (exclude !== undefined) result.exclude = exclude;
   }
   if ((kind === "folder" || kind === "multipart") && idFrom !== undefined) result.idFrom = idFrom;
   if (kind === "retry") result.newIdsForDuplicates = newIdsForDuplicates ?? false;

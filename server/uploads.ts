@@ -419,6 +419,16 @@ function withConcepts(
   });
 }
 
+/** The query's options; `include` and `exclude` may be given more than once. */
+function queryOptions(c: Context): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...c.req.query() };
+  for (const name of ["include", "exclude"]) {
+    const all = c.req.queries(name);
+    if (all !== undefined) options[name] = all;
+  }
+  return options;
+}
+
 async function pathUpload(c: Context, service: UploadService): Promise<Response> {
   checkDeclaredLength(c, service.maxFieldBytes);
   const text = await readLimitedText(c.req.raw.body, service.maxFieldBytes);
@@ -440,7 +450,7 @@ async function pathUpload(c: Context, service: UploadService): Promise<Response>
   if (typeof relative !== "string") {
     throw new ApiError(400, "bad_request", `"${kind}" must be a string`);
   }
-  const options = uploadRequestOptions({ ...c.req.query(), ...rest }, kind);
+  const options = uploadRequestOptions({ ...queryOptions(c), ...rest }, kind);
   const path = await resolveUnderRoot(service.root, relative);
   const info = await Deno.stat(path);
   if (kind === "folder" && !info.isDirectory) {
@@ -463,6 +473,8 @@ async function pathUpload(c: Context, service: UploadService): Promise<Response>
       labels: options.labels,
       inputTypes: options.kinds,
       idFrom: options.idFrom,
+      include: options.include,
+      exclude: options.exclude,
       datasetId: options.upload.datasetId,
     };
     return launch(

@@ -282,6 +282,16 @@ const OPTION_PARAMS: [string, string, Schema][] = [
   ["labels", "CSV: read concepts; folder: label by folder name.", { type: "boolean" }],
   ["recursive", "Folder: walk subfolders.", { type: "boolean" }],
   ["id_from", "Folder or files: IDs from the file's `stem` or `path`.", { type: "string" }],
+  [
+    "include",
+    "Folder: upload only files matching these glob patterns (repeatable; paths relative to the folder, as rclone matches them).",
+    { type: "array", items: { type: "string" } },
+  ],
+  [
+    "exclude",
+    "Folder: skip files matching these glob patterns, and folders ending in `/` or `**` (repeatable).",
+    { type: "array", items: { type: "string" } },
+  ],
 ];
 
 const query = (name: string, description: string, schema: Schema) => ({

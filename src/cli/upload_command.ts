@@ -17,7 +17,6 @@ import {
   type UploadOptionName,
 } from "../upload/upload_options.ts";
 import { localTarget } from "../../server/local_target.ts";
-import { PathFilter } from "../sources/path_filter.ts";
 import { UsageError } from "./usage_error.ts";
 import { ExitCode } from "./exit_code.ts";
 import { parseCommandArgs } from "./parse_command_args.ts";
@@ -32,6 +31,7 @@ import {
   refuseS3Flags,
   S3_FLAGS,
   S3_FLAGS_HELP,
+  type S3FlagValues,
   s3SettingsFrom,
 } from "./s3_flags.ts";
 
@@ -132,6 +132,8 @@ export const FLAG_OPTIONS: Readonly<Record<string, UploadOptionName>> = {
   "input-type": "inputTypes",
   "csv-type": "csvType",
   "new-ids-for-duplicates": "newIdsForDuplicates",
+  include: "include",
+  exclude: "exclude",
 };
 
 /**
@@ -178,7 +180,7 @@ export function uploadOptionsFrom(
   for (const [flag, name] of Object.entries(flags)) {
     flagOf.set(name, flag);
     const value = values[flag];
-    if (typeof value === "string" || typeof value === "boolean") raw[name] = value;
+    if (value !== undefined) raw[name] = value;
   }
   const options = parseUploadOptions(
     raw,
@@ -297,6 +299,12 @@ ${S3_FLAGS_HELP}
 
 ${UPLOAD_OPTIONS_HELP}`;
 
+/** The S3 flags of a command whose source is in a bucket, for the bucket uploaders. */
+function s3UploadOptions(values: S3FlagValues, options: ParsedUploadOptions) {
+  const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
+  return { s3: s3.client, via: s3.via, urlExpiresSeconds: s3.urlExpiresSeconds };
+}
+
 /**
  * Runs `upflow folder`.
  *
@@ -320,39 +328,13 @@ export async function folderCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("folder takes one PATH");
   const [path] = positionals;
-  for (const pattern of [...values.include ?? [], ...values.exclude ?? []]) {
-    try {
-      new PathFilter({ include: [pattern] });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
   const options = uploadOptionsFrom(values);
-  if (isS3Url(path)) {
-    usage(() => checkS3Address(path));
-    const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
-    return await runWithReport(
-      "folder",
-      args,
-      values,
-      options,
-      (env) => defaultJournalPath("folder", path, options, env),
-      (final) =>
-        uploadS3Folder(path, {
-          ...final,
-          s3: s3.client,
-          via: s3.via,
-          urlExpiresSeconds: s3.urlExpiresSeconds,
-          recursive: options.recursive,
-          labels: options.labels,
-          inputTypes: options.inputTypes,
-          idFrom: options.idFrom,
-          include: values.include,
-          exclude: values.exclude,
-        }),
-    );
-  }
-  usage(() => refuseS3Flags(values));
+  const { recursive, labels, inputTypes, idFrom, include, exclude } = options;
+  const walk = { recursive, labels, inputTypes, idFrom, include, exclude };
+  const inBucket = isS3Url(path);
+  if (inBucket) usage(() => checkS3Address(path));
+  else usage(() => refuseS3Flags(values));
+  const s3 = inBucket ? s3UploadOptions(values, options) : undefined;
   return await runWithReport(
     "folder",
     args,
@@ -360,15 +342,9 @@ export async function folderCommand(args: string[]): Promise<number> {
     options,
     (env) => defaultJournalPath("folder", path, options, env),
     (final) =>
-      uploadFolder(path, {
-        ...final,
-        recursive: options.recursive,
-        labels: options.labels,
-        inputTypes: options.inputTypes,
-        idFrom: options.idFrom,
-        include: values.include,
-        exclude: values.exclude,
-      }),
+      s3
+        ? uploadS3Folder(path, { ...final, ...s3, ...walk })
+        : uploadFolder(path, { ...final, ...walk }),
   );
 }
 
@@ -398,34 +374,17 @@ export async function csvCommand(args: string[]): Promise<number> {
     { ...values, "input-type": values["input-type"] ?? "text", labels: !values["no-labels"] },
     { ...FLAG_OPTIONS, "input-type": "inputType" },
   );
-  const { inputType, csvType } = options;
-  if (isS3Url(path)) {
-    if (values.root !== undefined) {
-      throw new UsageError(
-        "--root is for CSV files on disk: file paths of a CSV in a bucket are keys beside it",
-      );
-    }
-    usage(() => checkS3Address(path));
-    const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
-    return await runWithReport(
-      "csv",
-      args,
-      values,
-      options,
-      (env) => defaultJournalPath("csv", path, options, env),
-      (final) =>
-        uploadS3Csv(path, {
-          ...final,
-          s3: s3.client,
-          via: s3.via,
-          urlExpiresSeconds: s3.urlExpiresSeconds,
-          inputType,
-          csvType,
-          labels: options.labels,
-        }),
+  const { inputType, csvType, labels } = options;
+  const inBucket = isS3Url(path);
+  if (inBucket && values.root !== undefined) {
+    throw new UsageError(
+      "--root is for CSV files on disk: file paths of a CSV in a bucket are keys beside it",
     );
   }
-  usage(() => refuseS3Flags(values));
+  if (inBucket) usage(() => checkS3Address(path));
+  else usage(() => refuseS3Flags(values));
+  const s3 = inBucket ? s3UploadOptions(values, options) : undefined;
+  const root = values.root ? { root: values.root } : {};
   return await runWithReport(
     "csv",
     args,
@@ -433,13 +392,9 @@ export async function csvCommand(args: string[]): Promise<number> {
     options,
     (env) => defaultJournalPath("csv", path, options, env),
     (final) =>
-      uploadCsv(path, {
-        ...final,
-        inputType,
-        csvType,
-        labels: options.labels,
-        ...(values.root ? { root: values.root } : {}),
-      }),
+      s3
+        ? uploadS3Csv(path, { ...final, ...s3, inputType, csvType, labels })
+        : uploadCsv(path, { ...final, inputType, csvType, labels, ...root }),
   );
 }
 
@@ -484,14 +439,8 @@ export async function retryCommand(args: string[]): Promise<number> {
       notRetried = plan.notRetried.map((n) => `${n.location}: ${n.reason}`);
       if (plan.drafts.some((d) => d.content.type === "object")) {
         // Failures read from a bucket: read again with the AWS credentials of this run.
-        const s3 = usage(() => s3SettingsFrom(values, Deno.env, options.retry));
-        final = {
-          ...final,
-          openObject: s3ObjectOpener(s3.client, {
-            via: s3.via,
-            urlExpiresSeconds: s3.urlExpiresSeconds,
-          }),
-        };
+        const s3 = s3UploadOptions(values, options);
+        final = { ...final, openObject: s3ObjectOpener(s3.s3, s3) };
       }
       return uploadInputs(plan.drafts, final, `retry ${path}`);
     },

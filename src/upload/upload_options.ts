@@ -13,6 +13,7 @@ import { CSV_TYPES, type CsvType, resolveCsvType } from "../sources/csv_source.t
 import type { UploadOptions } from "./upload.ts";
 import { MAX_SHARDS, parseShard } from "../inputs/shard.ts";
 import { EXISTING_POLICIES } from "../pipeline/presence_stream.ts";
+import { PathFilter } from "../sources/path_filter.ts";
 
 /** What values an option takes. */
 export type OptionRule =
@@ -22,7 +23,8 @@ export type OptionRule =
   | { readonly type: "string" }
   | { readonly type: "choice"; readonly choices: readonly string[] }
   | { readonly type: "kinds"; readonly many: boolean }
-  | { readonly type: "shard" };
+  | { readonly type: "shard" }
+  | { readonly type: "patterns" };
 
 /**
  * Every upload option, by neutral name: the engine's options (dataset, batching, limits, run
@@ -54,13 +56,20 @@ export const UPLOAD_OPTION_RULES = {
   existing: { type: "choice", choices: EXISTING_POLICIES },
   noDigest: { type: "boolean" },
   createVersion: { type: "boolean" },
+  include: { type: "patterns" },
+  exclude: { type: "patterns" },
 } as const satisfies Record<string, OptionRule>;
 
 /** The neutral name of an upload option. */
 export type UploadOptionName = keyof typeof UPLOAD_OPTION_RULES;
 
-/** Raw option values by neutral name: text (`"64"`, `"true"`) or JSON values. */
-export type RawUploadOptions = Partial<Record<UploadOptionName, string | number | boolean>>;
+/**
+ * Raw option values by neutral name: text (`"64"`, `"true"`) or JSON values; a list of texts
+ * for an option given more than once (`include`, `exclude`).
+ */
+export type RawUploadOptions = Partial<
+  Record<UploadOptionName, string | number | boolean | readonly string[]>
+>;
 
 /** The options {@linkcode parseUploadOptions} returns: the engine's and the sources'. */
 export interface ParsedUploadOptions extends UploadOptions {
@@ -78,6 +87,10 @@ export interface ParsedUploadOptions extends UploadOptions {
   idFrom?: "stem" | "path";
   /** Retry: re-send duplicates under fresh IDs. */
   newIdsForDuplicates?: boolean;
+  /** Folder: glob patterns of files to keep (see `PathFilter`). */
+  include?: string[];
+  /** Folder: glob patterns of files and folders to skip. */
+  exclude?: string[];
 }
 
 /** A value that breaks its option's rule, for a face to word in its own names. */
@@ -107,6 +120,16 @@ export type OptionProblem =
     readonly name: "createVersion";
     /** The value given. */
     readonly value: true;
+  }
+  | {
+    /** A glob pattern that does not parse. */
+    readonly kind: "badPattern";
+    /** The option. */
+    readonly name: "include" | "exclude";
+    /** The pattern given. */
+    readonly value: string;
+    /** Why, for people: `Invalid pattern "[a": "[" is not closed`. */
+    readonly reason: string;
   };
 
 /** Words an {@linkcode OptionProblem} as an error, in a face's own names. */
@@ -148,6 +171,7 @@ export function describeOptionProblem(
       JSON.stringify(problem.value)
     }`;
   }
+  if (problem.kind === "badPattern") return `${nameOf(problem.name)}: ${problem.reason}`;
   return `${nameOf(problem.name)} must be ${problem.expected}: got ${
     JSON.stringify(problem.value)
   }`;
@@ -162,6 +186,7 @@ function neutralError(problem: OptionProblem): Error {
   if (problem.kind === "versionNeedsDataset") {
     return new TypeError(`${where}: createVersion needs datasetId: a version is made of a dataset`);
   }
+  if (problem.kind === "badPattern") return new SyntaxError(`${where}: ${problem.reason}`);
   if (problem.kind === "rawNeedsText") {
     return new RangeError(
       `${where}: csvType "raw" holds text, so inputType must be "text": current value is ${
@@ -205,6 +230,8 @@ function expectation(rule: OptionRule): string {
       return rule.many
         ? `input types, comma-separated, from ${INPUT_KINDS.join(", ")}`
         : `one of ${INPUT_KINDS.join(", ")}`;
+    case "patterns":
+      return "glob patterns: a string or a list of strings";
   }
 }
 
@@ -245,7 +272,35 @@ function read(rule: OptionRule, raw: string | number | boolean): unknown {
       if (!rule.many) return kinds.length === 1 ? kinds[0] : undefined;
       return kinds;
     }
+    case "patterns":
+      return typeof raw === "string" ? [raw] : undefined;
   }
+}
+
+/**
+ * Glob patterns (one text, or a list of texts), each checked as `PathFilter` reads it; a bad one
+ * is a `badPattern` problem with `PathFilter`'s reason.
+ */
+function readPatterns(
+  name: "include" | "exclude",
+  raw: unknown,
+  wordError: OptionProblemError,
+): string[] | undefined {
+  const patterns = typeof raw === "string" ? [raw] : raw;
+  if (!Array.isArray(patterns) || !patterns.every((p) => typeof p === "string")) return;
+  for (const pattern of patterns) {
+    try {
+      new PathFilter({ include: [pattern] });
+    } catch (error) {
+      throw wordError({
+        kind: "badPattern",
+        name,
+        value: pattern,
+        reason: (error as Error).message,
+      });
+    }
+  }
+  return [...patterns];
 }
 
 /**
@@ -287,7 +342,9 @@ export function parseUploadOptions(
     if (raw === undefined) continue;
     const rule: OptionRule | undefined = UPLOAD_OPTION_RULES[name];
     if (rule === undefined) continue;
-    const value = typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean"
+    const value = rule.type === "patterns"
+      ? readPatterns(name as "include" | "exclude", raw, wordError)
+      : typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean"
       ? read(rule, raw)
       : undefined;
     if (value === undefined) {
