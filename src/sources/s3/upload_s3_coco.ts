@@ -4,17 +4,12 @@
  * @module
  */
 import type { ProgressEvent } from "../../pipeline/progress_event.ts";
-import { uploadInputs, type UploadOptions } from "../../upload/upload.ts";
-import { S3Client, type S3ClientOptions, s3OptionsFromEnv } from "./s3_client.ts";
 import { s3CocoSource, type S3CocoSourceOptions } from "./s3_coco_source.ts";
-import { s3ObjectOpener, type S3ObjectOpenerOptions } from "./s3_object_opener.ts";
+import { type BucketUploadOptions, uploadFromBucket } from "./upload_from_bucket.ts";
 
 /** Options of {@linkcode uploadS3Coco}. */
 export interface UploadS3CocoOptions
-  extends UploadOptions, Omit<S3CocoSourceOptions, "datasetId">, S3ObjectOpenerOptions {
-  /** The S3 client, or its options (default: from the AWS environment variables). */
-  s3?: S3Client | S3ClientOptions;
-}
+  extends BucketUploadOptions, Omit<S3CocoSourceOptions, "datasetId"> {}
 
 /**
  * Uploads a COCO JSON object and its images (`images`, default the JSON's folder) as
@@ -49,26 +44,11 @@ export function uploadS3Coco(
   url: string,
   options: UploadS3CocoOptions = {},
 ): ReadableStream<ProgressEvent> {
-  const client = options.s3 instanceof S3Client
-    ? options.s3
-    : new S3Client(options.s3 ?? s3OptionsFromEnv());
-  return uploadInputs(
-    () =>
-      s3CocoSource(client, url, {
-        images: options.images,
-        shapes: options.shapes,
-        idFrom: options.idFrom,
-        clampBoxes: options.clampBoxes,
-        onClamped: options.onClamped,
-        datasetId: options.datasetId,
-      }),
-    {
-      ...options,
-      openObject: s3ObjectOpener(client, {
-        via: options.via,
-        urlExpiresSeconds: options.urlExpiresSeconds,
-      }),
-    },
+  const { images, shapes, idFrom, clampBoxes, onClamped, datasetId } = options;
+  return uploadFromBucket(
+    options,
     `coco ${url}`,
+    (client) =>
+      s3CocoSource(client, url, { images, shapes, idFrom, clampBoxes, onClamped, datasetId }),
   );
 }

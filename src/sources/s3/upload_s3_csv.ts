@@ -5,17 +5,12 @@
  * @module
  */
 import type { ProgressEvent } from "../../pipeline/progress_event.ts";
-import { uploadInputs, type UploadOptions } from "../../upload/upload.ts";
-import { S3Client, type S3ClientOptions, s3OptionsFromEnv } from "./s3_client.ts";
 import { s3CsvSource, type S3CsvSourceOptions } from "./s3_csv_source.ts";
-import { s3ObjectOpener, type S3ObjectOpenerOptions } from "./s3_object_opener.ts";
+import { type BucketUploadOptions, uploadFromBucket } from "./upload_from_bucket.ts";
 
 /** Options of {@linkcode uploadS3Csv}. */
 export interface UploadS3CsvOptions
-  extends UploadOptions, Omit<S3CsvSourceOptions, "datasetId">, S3ObjectOpenerOptions {
-  /** The S3 client, or its options (default: from the AWS environment variables). */
-  s3?: S3Client | S3ClientOptions;
-}
+  extends BucketUploadOptions, Omit<S3CsvSourceOptions, "datasetId"> {}
 
 /**
  * Uploads a CSV object (`s3://bucket/file.csv`) as {@linkcode s3CsvSource} reads it; its
@@ -43,25 +38,10 @@ export function uploadS3Csv(
   url: string,
   options: UploadS3CsvOptions = {},
 ): ReadableStream<ProgressEvent> {
-  const client = options.s3 instanceof S3Client
-    ? options.s3
-    : new S3Client(options.s3 ?? s3OptionsFromEnv());
-  return uploadInputs(
-    () =>
-      s3CsvSource(client, url, {
-        inputType: options.inputType,
-        csvType: options.csvType,
-        labels: options.labels,
-        datasetId: options.datasetId,
-        name: options.name,
-      }),
-    {
-      ...options,
-      openObject: s3ObjectOpener(client, {
-        via: options.via,
-        urlExpiresSeconds: options.urlExpiresSeconds,
-      }),
-    },
+  const { inputType, csvType, labels, datasetId, name } = options;
+  return uploadFromBucket(
+    options,
     `csv ${url}`,
+    (client) => s3CsvSource(client, url, { inputType, csvType, labels, datasetId, name }),
   );
 }

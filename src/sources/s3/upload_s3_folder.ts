@@ -5,17 +5,11 @@
  * @module
  */
 import type { ProgressEvent } from "../../pipeline/progress_event.ts";
-import { uploadInputs, type UploadOptions } from "../../upload/upload.ts";
-import { S3Client, type S3ClientOptions, s3OptionsFromEnv } from "./s3_client.ts";
 import { countS3Folder, s3FolderSource, type S3FolderSourceOptions } from "./s3_folder_source.ts";
-import { s3ObjectOpener, type S3ObjectOpenerOptions } from "./s3_object_opener.ts";
+import { type BucketUploadOptions, uploadFromBucket } from "./upload_from_bucket.ts";
 
 /** Options of {@linkcode uploadS3Folder}. */
-export interface UploadS3FolderOptions
-  extends UploadOptions, S3FolderSourceOptions, S3ObjectOpenerOptions {
-  /** The S3 client, or its options (default: from the AWS environment variables). */
-  s3?: S3Client | S3ClientOptions;
-}
+export interface UploadS3FolderOptions extends BucketUploadOptions, S3FolderSourceOptions {}
 
 /**
  * Uploads the objects under an `s3://bucket/prefix` as {@linkcode s3FolderSource} reads them:
@@ -49,9 +43,6 @@ export function uploadS3Folder(
   url: string,
   options: UploadS3FolderOptions = {},
 ): ReadableStream<ProgressEvent> {
-  const client = options.s3 instanceof S3Client
-    ? options.s3
-    : new S3Client(options.s3 ?? s3OptionsFromEnv());
   const listing: S3FolderSourceOptions = {
     recursive: options.recursive,
     inputTypes: options.inputTypes,
@@ -63,17 +54,11 @@ export function uploadS3Folder(
     include: options.include,
     exclude: options.exclude,
   };
-  return uploadInputs(
-    () => s3FolderSource(client, url, listing),
-    {
-      ...options,
-      openObject: s3ObjectOpener(client, {
-        via: options.via,
-        urlExpiresSeconds: options.urlExpiresSeconds,
-      }),
-    },
+  return uploadFromBucket(
+    options,
     `folder ${url}`,
-    async () => {
+    (client) => s3FolderSource(client, url, listing),
+    async (client) => {
       const count = await countS3Folder(client, url, listing);
       return { inputs: count.files, bytes: count.bytes };
     },
