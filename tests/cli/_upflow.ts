@@ -4,6 +4,8 @@
  * machine is read).
  */
 
+import { startLocalApi } from "../../server/local/local_api.ts";
+
 /** What a run printed and how it ended. */
 export interface Run {
   code: number;
@@ -65,4 +67,48 @@ export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<v
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * Runs `fn` against a slow local API (250 ms a request) with an environment pointing the CLI at
+ * it, for tests that need a run to last a while (an interrupt, a second run on a busy journal).
+ */
+export async function withSlowApi(
+  home: string,
+  fn: (env: Record<string, string>) => Promise<void>,
+): Promise<void> {
+  const api = await startLocalApi({
+    port: 0,
+    dataDir: ":memory:",
+    key: "k",
+    faults: { latencyMs: 250 },
+  });
+  try {
+    await fn({
+      ...baseEnv(home),
+      CLARIFAI_PAT: "k",
+      CLARIFAI_GRPC_BASE: api.baseUrl,
+      CLARIFAI_USER_ID: "u",
+      CLARIFAI_APP_ID: "a",
+    });
+  } finally {
+    await api.close();
+  }
+}
+
+/** The sample folder, one input per request, one request at a time: 12 slow requests. */
+export function slowFolderArgs(journal: string): string[] {
+  return [
+    "folder",
+    "samples/images",
+    "--recursive",
+    "--batch-size",
+    "1",
+    "--concurrency",
+    "1",
+    "--rps",
+    "0",
+    "--journal",
+    journal,
+  ];
 }

@@ -1,6 +1,12 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { startLocalApi } from "../../server/local/local_api.ts";
-import { baseEnv, lastLineOf, spawnUpflow, upflow, withTempDir } from "./_upflow.ts";
+import {
+  lastLineOf,
+  slowFolderArgs,
+  spawnUpflow,
+  upflow,
+  withSlowApi,
+  withTempDir,
+} from "./_upflow.ts";
 
 const PERMISSIONS = { read: true, write: true, run: true, env: true, net: true } as const;
 
@@ -8,35 +14,10 @@ Deno.test({
   name: "Ctrl-C: one 'stopping' line, the summary, and the exact command that resumes",
   permissions: PERMISSIONS,
   async fn() {
-    await withTempDir(async (dir) => {
-      const api = await startLocalApi({
-        port: 0,
-        dataDir: ":memory:",
-        key: "k",
-        faults: { latencyMs: 250 },
-      });
-      try {
-        const env = {
-          ...baseEnv(dir),
-          CLARIFAI_PAT: "k",
-          CLARIFAI_GRPC_BASE: api.baseUrl,
-          CLARIFAI_USER_ID: "u",
-          CLARIFAI_APP_ID: "a",
-        };
+    await withTempDir((dir) =>
+      withSlowApi(dir, async (env) => {
         const journal = `${dir}/my journal.ndjson`;
-        const args = [
-          "folder",
-          "samples/images",
-          "--recursive",
-          "--batch-size",
-          "1",
-          "--concurrency",
-          "1",
-          "--rps",
-          "0",
-          "--journal",
-          journal,
-        ];
+        const args = slowFolderArgs(journal);
         const child = spawnUpflow(args, env);
         const output = child.output();
         // Wait for the first input to be journaled as uploaded.
@@ -66,9 +47,7 @@ Deno.test({
         assertEquals(again.code, 0, again.stderr);
         assertMatch(again.stdout, new RegExp(`^ {2}already uploaded\\s+${first} {2}`, "m"));
         assertMatch(again.stdout, new RegExp(`^ {2}uploaded\\s+${12 - first} {2}`, "m"));
-      } finally {
-        await api.close();
-      }
-    });
+      })
+    );
   },
 });

@@ -1,6 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { startLocalApi } from "../../server/local/local_api.ts";
-import { baseEnv, spawnUpflow, upflow, withTempDir } from "./_upflow.ts";
+import { slowFolderArgs, spawnUpflow, upflow, withSlowApi, withTempDir } from "./_upflow.ts";
 
 const PERMISSIONS = { read: true, write: true, run: true, env: true, net: true } as const;
 
@@ -8,35 +7,10 @@ Deno.test({
   name: "A second run on a journal in use exits at once, naming the process that holds it",
   permissions: PERMISSIONS,
   async fn() {
-    await withTempDir(async (dir) => {
+    await withTempDir((dir) =>
       // A slow API keeps the first run busy for a few seconds.
-      const api = await startLocalApi({
-        port: 0,
-        dataDir: ":memory:",
-        key: "k",
-        faults: { latencyMs: 250 },
-      });
-      try {
-        const env = {
-          ...baseEnv(dir),
-          CLARIFAI_PAT: "k",
-          CLARIFAI_GRPC_BASE: api.baseUrl,
-          CLARIFAI_USER_ID: "u",
-          CLARIFAI_APP_ID: "a",
-        };
-        const args = [
-          "folder",
-          "samples/images",
-          "--recursive",
-          "--batch-size",
-          "1",
-          "--rps",
-          "0",
-          "--concurrency",
-          "1",
-          "--journal",
-          `${dir}/journal.ndjson`,
-        ];
+      withSlowApi(dir, async (env) => {
+        const args = slowFolderArgs(`${dir}/journal.ndjson`);
         const first = spawnUpflow(args, env);
         const firstOutput = first.output();
         // Wait for the first run to hold the journal.
@@ -64,9 +38,7 @@ Deno.test({
           third.stdout,
           "nothing to upload: all 12 inputs were uploaded by an earlier run",
         );
-      } finally {
-        await api.close();
-      }
-    });
+      })
+    );
   },
 });
