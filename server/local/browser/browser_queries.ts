@@ -8,6 +8,8 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { AnnotationRow, InputRow } from "../store.ts";
+import { toInputRow } from "../store/input_table.ts";
+import { toAnnotationRow } from "../store/annotation_table.ts";
 
 /** An app with its input count. */
 export interface AppSummary {
@@ -58,24 +60,6 @@ export interface InputPage {
 }
 
 type Row = Record<string, unknown>;
-
-function inputRow(r: Row): InputRow {
-  return {
-    seq: Number(r.seq),
-    app: Number(r.app),
-    id: String(r.id),
-    kind: String(r.kind),
-    data: r.data as Uint8Array,
-    contentHash: (r.content_hash as string | null) ?? null,
-    contentSize: Number(r.content_size),
-    statusCode: Number(r.status_code),
-    statusDescription: String(r.status_description),
-    statusDetails: String(r.status_details),
-    createdAt: Number(r.created_at),
-    modifiedAt: Number(r.modified_at),
-    jobId: String(r.job_id),
-  };
-}
 
 /**
  * Read-only queries over a local API's database file.
@@ -246,7 +230,7 @@ export class BrowserQueries {
       rows = rows.slice(0, query.limit).reverse();
       const last = rows.length > 0 ? Number(rows[rows.length - 1].position) : query.before - 1;
       return {
-        inputs: rows.map((r) => ({ input: inputRow(r), position: Number(r.position) })),
+        inputs: rows.map((r) => ({ input: toInputRow(r), position: Number(r.position) })),
         hasBefore: more,
         hasAfter: this.#exists(base, args, position, ">", last),
       };
@@ -259,7 +243,7 @@ export class BrowserQueries {
     rows = rows.slice(0, query.limit);
     const first = rows.length > 0 ? Number(rows[0].position) : after + 1;
     return {
-      inputs: rows.map((r) => ({ input: inputRow(r), position: Number(r.position) })),
+      inputs: rows.map((r) => ({ input: toInputRow(r), position: Number(r.position) })),
       hasBefore: this.#exists(base, args, position, "<", first),
       hasAfter: more,
     };
@@ -285,7 +269,7 @@ export class BrowserQueries {
    */
   input(app: number, id: string): InputRow | undefined {
     const row = this.#sql("SELECT * FROM inputs WHERE app = ? AND id = ?").get(app, id);
-    return row === undefined ? undefined : inputRow(row);
+    return row === undefined ? undefined : toInputRow(row);
   }
 
   /**
@@ -300,16 +284,7 @@ export class BrowserQueries {
     return this.#sql(
       `SELECT * FROM annotations WHERE app = ? AND input_id IN (SELECT value FROM json_each(?))
        ORDER BY seq`,
-    ).all(app, JSON.stringify(inputIds)).map((r) => ({
-      id: String(r.id),
-      inputId: String(r.input_id),
-      data: r.data as Uint8Array,
-      inputLevel: Number(r.input_level) === 1,
-      statusCode: Number(r.status_code),
-      statusDescription: String(r.status_description),
-      createdAt: Number(r.created_at),
-      modifiedAt: Number(r.modified_at),
-    }));
+    ).all(app, JSON.stringify(inputIds)).map(toAnnotationRow);
   }
 
   /**

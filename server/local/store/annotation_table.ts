@@ -54,7 +54,23 @@ export interface AnnotationFilter {
   statusCodes?: number[];
 }
 
-function toAnnotationRow(r: Row): AnnotationRow {
+/**
+ * An `annotations` row as the store hands it out (the browser reads the same rows).
+ *
+ * @param r The row as SQLite returns it.
+ * @returns The annotation row.
+ *
+ * @example Usage
+ * ```ts
+ * import { toAnnotationRow } from "./annotation_table.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const row = toAnnotationRow({ id: "n", input_id: "a", data: new Uint8Array(), input_level: 1,
+ *   status_code: 24000, status_description: "", created_at: 1, modified_at: 1 });
+ * assertEquals([row.inputId, row.inputLevel], ["a", true]);
+ * ```
+ */
+export function toAnnotationRow(r: Row): AnnotationRow {
   return {
     id: String(r.id),
     inputId: String(r.input_id),
