@@ -356,14 +356,22 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Appends gathered into one write: their lines, serialised, and when the write is done. */
+interface Gathered {
+  entries: JournalEntry[];
+  texts: string[];
+  done: Promise<void>;
+}
+
 /**
  * An open journal: its state lives in a {@linkcode JournalIndex} on disk beside it
  * (`<journal>.index.sqlite`), brought up to date from the journal's lines it has not applied
  * yet when the journal opens (all of them, once, for a journal from elsewhere or an older
  * upflow), so opening a journal of ten million lines reads none of them again. A torn last line
- * is cut off first, reading only the file's end. Appends are serialised in call order; each call
- * is one `write` of whole lines, applied to the index once written, so a crash can tear at most
- * the last line, which the next open cuts off.
+ * is cut off first, reading only the file's end. Appends are serialised in call order; those
+ * made while a write is in flight are gathered into the next one. Each write is of whole lines,
+ * applied to the index once written, so a crash can tear at most the last line, which the next
+ * open cuts off.
  *
  * @example Usage
  * ```ts
@@ -392,8 +400,11 @@ export class Journal {
   #file: Deno.FsFile;
   #size: number;
   #queue: Promise<void> = Promise.resolve();
+  /** The write not started yet that further appends join. */
+  #next?: Gathered;
   #encoder = new TextEncoder();
   #closed = false;
+  #writes = 0;
 
   private constructor(
     path: string,
@@ -460,8 +471,10 @@ export class Journal {
   }
 
   /**
-   * Appends entries, in one write, after every earlier append has been written; the index
-   * learns them once they are written.
+   * Appends entries after every earlier append has been written; the index learns them once
+   * they are written. Appends made while a write is in flight are gathered, in call order, into
+   * the next write: one `write` and one index transaction for all of them (a page of inputs
+   * found present on the server is one write, not one per input).
    *
    * @param entries The lines to append.
    * @returns A promise that settles when the lines are written and indexed.
@@ -469,23 +482,61 @@ export class Journal {
   append(entries: JournalEntry[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`The journal ${this.path} is closed`));
     if (entries.length === 0) return this.#queue.catch(() => {});
+    // Serialised here: a line that cannot be throws to its caller, not to those gathered with it.
     const text = entries.map((e) => JSON.stringify(e)).join("\n") + "\n";
+    let next = this.#next;
+    if (next === undefined) {
+      const gathered: Gathered = { entries: [], texts: [], done: Promise.resolve() };
+      gathered.done = this.#queue.catch(() => {}).then(() => {
+        // From here on, appends go to the write after this one.
+        if (this.#next === gathered) this.#next = undefined;
+        return this.#write(gathered);
+      });
+      next = this.#next = gathered;
+      this.#queue = gathered.done;
+    }
+    for (const entry of entries) next.entries.push(entry);
+    next.texts.push(text);
+    return next.done;
+  }
+
+  /**
+   * The writes made so far: appends gathered into one write count once.
+   *
+   * @example Usage
+   * ```ts
+   * import { Journal } from "./journal.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const journal = await Journal.open(`${dir}/journal.ndjson`);
+   * await Promise.all(["a", "b", "c"].map((id) =>
+   *   journal.append([{ t: "input", id, location: id, outcome: "uploaded" }])
+   * ));
+   * assertEquals([journal.writeCount, journal.index.uploadedCount], [1, 3]);
+   * await journal.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  get writeCount(): number {
+    return this.#writes;
+  }
+
+  async #write({ entries, texts }: Gathered): Promise<void> {
+    this.#writes++;
+    const text = texts.join("");
     const bytes = this.#encoder.encode(text);
-    const write = this.#queue.catch(() => {}).then(async () => {
-      let written = 0;
-      while (written < bytes.length) {
-        written += await this.#file.write(bytes.subarray(written));
-      }
-      const start = this.#size;
-      this.#size += bytes.length;
-      this.index.apply(
-        entries,
-        this.#size,
-        start === 0 ? text.slice(0, text.indexOf("\n")).slice(0, HEAD_CHARS) : undefined,
-      );
-    });
-    this.#queue = write;
-    return write;
+    let written = 0;
+    while (written < bytes.length) {
+      written += await this.#file.write(bytes.subarray(written));
+    }
+    const start = this.#size;
+    this.#size += bytes.length;
+    this.index.apply(
+      entries,
+      this.#size,
+      start === 0 ? text.slice(0, text.indexOf("\n")).slice(0, HEAD_CHARS) : undefined,
+    );
   }
 
   /**

@@ -42,7 +42,11 @@ export interface PresenceStreamOptions {
   userAppId?: { userId: string; appId: string };
   /** What to do with inputs the server holds (default `skip`). */
   existing?: Exclude<ExistingPolicy, "fail">;
-  /** IDs per ListInputs call, 1..128 (default 128). */
+  /**
+   * IDs per ListInputs call, 1..1000 (default 1000, the most a ListInputs page holds: a bare
+   * re-run makes one call per 1,000 inputs, about an eighth of the PostInputs calls that
+   * uploaded them).
+   */
   pageSize?: number;
   /** Lookups in flight, 1..16 (default 2). */
   concurrency?: number;
@@ -58,12 +62,14 @@ export interface PresenceStreamOptions {
   /** Stops the lookups. */
   signal?: AbortSignal;
   /**
-   * Called for each input found present and not sent (awaited): `verified` when the server's
-   * copy carries the same content digest, false when it carries none.
+   * Called for each input found present and not sent: `verified` when the server's copy carries
+   * the same content digest, false when it carries none. The calls of a page are made at once
+   * and awaited together before the page's other drafts are passed on.
    */
   onPresent?: (draft: InputDraft, verified: boolean) => void | Promise<void>;
   /**
-   * Called (awaited) for each input found present that has regions or frames: it is passed on
+   * Called for each input found present that has regions or frames (awaited, with the page's
+   * other callbacks, before the page is passed on): it is passed on
    * all the same, so that the upload confirms it and posts the annotations the server lacks
    * (their IDs derive from their content, so none is stored twice). Record it, before the
    * upload sees it, as the run's own (a journal line), or its duplicate answer is a failure.
@@ -122,10 +128,10 @@ export class PresenceStream extends TransformStream<DraftOrRejection, DraftOrRej
    * @throws {RangeError} When an option is out of range.
    */
   constructor(options: PresenceStreamOptions) {
-    const pageSize = options.pageSize ?? 128;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 128) {
+    const pageSize = options.pageSize ?? 1000;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
       throw new RangeError(
-        `Cannot create PresenceStream: pageSize must be an integer from 1 to 128: current value is ${pageSize}`,
+        `Cannot create PresenceStream: pageSize must be an integer from 1 to 1000: current value is ${pageSize}`,
       );
     }
     const concurrency = options.concurrency ?? 2;
@@ -254,6 +260,9 @@ class PresenceChecker {
     if (held === undefined) return page.map((draft) => ({ type: "draft", draft }));
     const out: DraftOrRejection[] = [];
     const renamed: InputDraft[] = [];
+    // The callbacks of the page's present inputs, made at once and awaited together: a journal
+    // gathers them into one write.
+    const recording: (void | Promise<void>)[] = [];
     // The local digests of the page's present inputs, read at once (files are read here).
     const digests = await Promise.all(page.map(async (draft) => {
       const input = held.get(draft.id);
@@ -282,11 +291,11 @@ class PresenceChecker {
         continue;
       }
       if (recorded !== undefined && recorded === local) {
-        await this.#present(draft, true, out);
+        recording.push(this.#present(draft, true, out));
         continue;
       }
       if (this.#existing === "skip") {
-        if (recorded === undefined) await this.#present(draft, false, out);
+        if (recorded === undefined) recording.push(this.#present(draft, false, out));
         else {
           out.push(this.#reject(
             draft,
@@ -308,7 +317,7 @@ class PresenceChecker {
       for (const draft of renamed) {
         const input = again?.get(draft.id);
         if (input && recordedDigest(input.data?.metadata) === await this.#digest(draft)) {
-          await this.#present(draft, true, out);
+          recording.push(this.#present(draft, true, out));
         } else if (input) {
           out.push(this.#reject(
             draft,
@@ -319,14 +328,17 @@ class PresenceChecker {
         } else out.push({ type: "draft", draft });
       }
     }
+    await Promise.all(recording);
     return out;
   }
 
-  async #present(draft: InputDraft, verified: boolean, out: DraftOrRejection[]): Promise<void> {
+  /** Calls the draft's callback (its result is awaited before `out` is passed on). */
+  #present(draft: InputDraft, verified: boolean, out: DraftOrRejection[]): void | Promise<void> {
     if (draft.regions?.length || draft.frames?.length) {
-      await this.#options.onPresentAnnotated?.(draft);
       out.push({ type: "draft", draft });
-    } else await this.#options.onPresent?.(draft, verified);
+      return this.#options.onPresentAnnotated?.(draft);
+    }
+    return this.#options.onPresent?.(draft, verified);
   }
 
   #reject(draft: InputDraft, reason: string): DraftOrRejection {

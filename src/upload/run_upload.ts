@@ -336,9 +336,11 @@ async function startRun(ctx: RunContext): Promise<ProgressEvent> {
  */
 function resumeFilter(ctx: RunContext): TransformStream<DraftOrRejection, DraftOrRejection> {
   const index = ctx.journal?.index;
+  // Only earlier runs' uploads are skipped (an ID comes once per run): none, no lookups.
+  const resuming = (index?.uploadedCount ?? 0) > 0;
   return new TransformStream({
     transform(item, c) {
-      if (item.type === "draft" && index?.isUploaded(item.draft.id)) {
+      if (item.type === "draft" && resuming && index?.isUploaded(item.draft.id)) {
         if (!annotationsChanged(item.draft, index.annotationIds(item.draft.id))) {
           ctx.tally.counts.alreadyUploaded++;
           return;

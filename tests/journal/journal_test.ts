@@ -1,7 +1,7 @@
 import { Journal, readJournal } from "../../src/journal/journal.ts";
 import type { JournalEntry } from "../../src/journal/journal.ts";
 import { retryDrafts } from "../../src/journal/retry_drafts.ts";
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 
 const RW = { read: true, write: true } as const;
 
@@ -118,6 +118,55 @@ Deno.test("Journal appends whole lines in call order and reads them back", {
     assertEquals(ids, Array.from({ length: 200 }, (_, i) => `i${i}`));
     const state = await readJournal(path);
     assertEquals([state.uploaded.size, state.unanswered.size], [200, 0]);
+  });
+});
+
+Deno.test("Journal gathers the appends made before a write starts into it, in call order", {
+  permissions: RW,
+}, async () => {
+  await withFile("", async (path) => {
+    const journal = await Journal.open(path);
+    const first = journal.append([{ t: "sending", ids: ["a0"] }]);
+    // Made before the first write started: one write for all 129 appends.
+    const page = Array.from(
+      { length: 128 },
+      (_, i) =>
+        journal.append([{ t: "input", id: `a${i}`, location: `${i}`, outcome: "uploaded" }]),
+    );
+    await Promise.all([first, ...page]);
+    assertEquals(journal.writeCount, 1);
+    // Awaited one by one, each append is its own write.
+    for (const id of ["b", "c"]) {
+      await journal.append([{ t: "input", id, location: id, outcome: "uploaded" }]);
+    }
+    assertEquals([journal.writeCount, journal.index.uploadedCount], [3, 130]);
+    await journal.close();
+    const ids = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l))
+      .filter((e) => e.t === "input").map((e) => e.id);
+    assertEquals(ids, [...Array.from({ length: 128 }, (_, i) => `a${i}`), "b", "c"]);
+    const again = await Journal.open(path);
+    assertEquals([again.index.uploadedCount, again.index.isUploaded("a127")], [130, true]);
+    await again.close();
+  });
+});
+
+Deno.test("Journal: a line that cannot be serialised throws to its own append only", {
+  permissions: RW,
+}, async () => {
+  await withFile("", async (path) => {
+    const journal = await Journal.open(path);
+    const first = journal.append([{ t: "input", id: "x", location: "x", outcome: "uploaded" }]);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    assertThrows(() =>
+      journal.append([
+        { t: "input", id: "y", location: "y", outcome: "failed", draft: circular as never },
+      ]), TypeError);
+    const last = journal.append([{ t: "input", id: "z", location: "z", outcome: "uploaded" }]);
+    await Promise.all([first, last]);
+    assertEquals(["x", "y", "z"].map((id) => journal.index.isUploaded(id)), [true, false, true]);
+    assertEquals([journal.writeCount, journal.index.failureCount], [1, 0]);
+    await journal.close();
   });
 });
 
