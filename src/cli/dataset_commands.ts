@@ -12,6 +12,7 @@ import { addInputsToDataset } from "../upload/add_inputs_to_dataset.ts";
 import { type LatestDatasetVersion, latestDatasetVersion } from "../upload/dataset_version.ts";
 import { renderVersionMetrics } from "./report_run.ts";
 import { loadCredentials } from "./clarifai_config.ts";
+import { type JournalCounts, journalCounts } from "../journal/journal_counts.ts";
 import { ExitCode, parseCommandArgs, UsageError } from "./upload_command.ts";
 
 const TARGET_OPTIONS = {
@@ -39,18 +40,23 @@ Adds inputs that are already uploaded to a dataset (PostDatasetInputs), 128 per 
   --json                 print the result as JSON`;
 
 /** Help of the `status` command. */
-export const STATUS_HELP = `upflow status [--dataset ID] [options]
+export const STATUS_HELP = `upflow status [--dataset ID] [--journal FILE]… [options]
 
 Prints the app's input counts (processed, to process, errors, processing) and, with --dataset,
 how many inputs the dataset holds and its latest version with its metrics (inputs by kind,
-annotations, concepts), as --create-version makes them.
+annotations, concepts), as --create-version makes them. With --journal, also what the journals
+record, summed: the shards of one upload
+(--journal '.upflow/journals/csv-urls_csv-*-shard*of4.ndjson'), read from their indexes, never
+whole into memory.
 
   --dataset ID           also count this dataset's inputs and show its latest version
+  --journal FILE         a journal, or a pattern of journals' file names (repeatable)
+  --offline              only the journals: do not ask the server
   --base, --user, --app, --transport, --local-data, --context   the target, as for uploads
   --json                 print the result as JSON`;
 
 async function targetOptions(
-  values: Record<string, string | boolean | undefined>,
+  values: Record<string, string | string[] | boolean | undefined>,
 ): Promise<TargetOptions> {
   const transport = values.transport as string | undefined;
   if (transport !== undefined && transport !== "grpc" && transport !== "grpc-web") {
@@ -127,13 +133,22 @@ export async function addInputsCommand(args: string[]): Promise<number> {
 export async function statusCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(
     args,
-    { ...TARGET_OPTIONS, dataset: { type: "string" } },
+    {
+      ...TARGET_OPTIONS,
+      dataset: { type: "string" },
+      journal: { type: "string", multiple: true },
+      offline: { type: "boolean" },
+    },
     false,
   );
   if (values.help) {
     console.log(STATUS_HELP);
     return ExitCode.Ok;
   }
+  if (values.offline && !values.journal) throw new UsageError("--offline needs --journal FILE");
+  const journals = values.journal ? await journalCounts(values.journal) : undefined;
+  if (journals) printJournals(journals, values.json === true && values.offline === true);
+  if (values.offline) return ExitCode.Ok;
   const target = await openTarget(await targetOptions(values));
   try {
     const { client } = target;
@@ -173,6 +188,7 @@ export async function statusCommand(args: string[]): Promise<number> {
         });
       result.dataset = { id: values.dataset, inputs, ...(latest ? { latestVersion: latest } : {}) };
     }
+    if (journals) result.journal = journals;
     if (values.json) console.log(JSON.stringify(result));
     else {
       console.log(`target      ${result.target}`);
@@ -194,6 +210,21 @@ export async function statusCommand(args: string[]): Promise<number> {
     throw err;
   } finally {
     await target.close();
+  }
+}
+
+function printJournals(counts: JournalCounts, json: boolean): void {
+  if (json) return console.log(JSON.stringify({ journal: counts }));
+  const n = (x: number) => x.toLocaleString("en-US");
+  console.log(`journals    ${counts.journals.length}: ${counts.journals.join(", ")}`);
+  console.log(`  uploaded  ${n(counts.uploaded)} (including inputs found on the server)`);
+  console.log(`  failed    ${n(counts.failed)} (failures and rejections not uploaded since)`);
+  console.log(`  runs      ${n(counts.runs)}`);
+  if (counts.unindexedBytes > 0) {
+    console.log(
+      `  (${n(counts.unindexedBytes)} journal bytes not indexed yet: a run is writing them, ` +
+        "or the next run over the journal indexes them)",
+    );
   }
 }
 

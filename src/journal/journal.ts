@@ -349,6 +349,69 @@ async function catchUp(
   return badLines;
 }
 
+/**
+ * Indexes a journal into a file of its own, reading the journal only (a torn last line is left
+ * out, not cut off): for reading the counts of a journal that has no index of its own, or one a
+ * running upload is writing, without holding its lines in memory.
+ *
+ * @param path The journal's path.
+ * @param indexPath Where to write the index (created, or brought up to date when it is one of
+ *   this journal).
+ * @returns The open index (close it) and the number of lines that could not be parsed.
+ *
+ * @example Usage
+ * ```ts
+ * import { indexJournal } from "./journal.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(
+ *   `${dir}/j.ndjson`,
+ *   '{"t":"input","id":"a","location":"a.jpg","outcome":"uploaded"}\n{"t":"inp',
+ * );
+ * const { index, badLines } = await indexJournal(`${dir}/j.ndjson`, `${dir}/copy.sqlite`);
+ * assertEquals([index.uploadedCount, badLines], [1, 0]);
+ * index.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function indexJournal(
+  path: string,
+  indexPath: string,
+): Promise<{ index: JournalIndex; badLines: number }> {
+  const { size } = await Deno.stat(path);
+  const head = await firstLine(path);
+  const index = JournalIndex.open(indexPath);
+  try {
+    return { index, badLines: await catchUp(path, index, size, head) };
+  } catch (err) {
+    index.close();
+    throw err;
+  }
+}
+
+/**
+ * The start of a journal's first line as its index records it (`""` for an empty or missing
+ * journal), to tell whether an index describes this journal.
+ *
+ * @param path The journal's path.
+ * @returns The line's first 200 characters.
+ *
+ * @example Usage
+ * ```ts
+ * import { journalHead } from "./journal.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, '{"t":"sending","ids":["a"]}\n');
+ * assertEquals(await journalHead(path), '{"t":"sending","ids":["a"]}');
+ * await Deno.remove(path);
+ * ```
+ */
+export async function journalHead(path: string): Promise<string> {
+  return await firstLine(path);
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
