@@ -17,7 +17,7 @@ export const PAGE_JS = String.raw`"use strict";
   var selected = "";
   var nextPage = "";
   var pagedFurther = false;
-  var LABELS = { uploaded: "uploaded", alreadyUploaded: "already uploaded", failed: "failed", rejected: "rejected",
+  var LABELS = { uploaded: "uploaded", alreadyUploaded: "already uploaded", present: "present on the server", failed: "failed", rejected: "rejected",
     skipped: "skipped", annotations: "annotations", retries: "retries" };
 
   function headers(extra) {
@@ -49,7 +49,7 @@ export const PAGE_JS = String.raw`"use strict";
     return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
   }
   function done(counts) {
-    return counts.uploaded + counts.alreadyUploaded + counts.failed + counts.rejected + counts.skipped;
+    return counts.uploaded + counts.alreadyUploaded + (counts.present || 0) + counts.failed + counts.rejected + counts.skipped;
   }
 
   // Reads an NDJSON response line by line.
@@ -104,7 +104,7 @@ export const PAGE_JS = String.raw`"use strict";
     cell("progress").querySelector(".bar > .fail").style.width = (failShare * 100).toFixed(1) + "%";
     cell("progress").querySelector(".pct").textContent = " " + Math.round(fraction * 100) + "%";
     cell("progress").dataset.fraction = fraction.toFixed(4);
-    cell("uploaded").textContent = counts.uploaded + (total ? " / " + total : "");
+    cell("uploaded").textContent = counts.uploaded + (counts.present ? " + " + counts.present + " present" : "") + (total ? " / " + total : "");
     cell("failed").textContent = String(counts.failed + counts.rejected);
     cell("failed").className = "num" + (counts.failed + counts.rejected > 0 ? " bad" : "");
     var seconds = live ? live.elapsedMs / 1000 : r.summary ? r.summary.durationMs / 1000 : 0;
@@ -132,7 +132,7 @@ export const PAGE_JS = String.raw`"use strict";
       // As the service decides it (jobs.ts finalState); the record read next is the word.
       var bad = s.failed + s.rejected + (s.processing ? s.processing.failed : 0);
       entry.record.state = s.fatal ? "failed" : s.cancelled ? "cancelled" : bad === 0 ? "completed"
-        : s.uploaded + s.alreadyUploaded > 0 ? "completed_with_failures" : "failed";
+        : s.uploaded + s.alreadyUploaded + (s.present || 0) > 0 ? "completed_with_failures" : "failed";
       entry.record.summary = s;
     }
     render(entry);
@@ -212,7 +212,7 @@ export const PAGE_JS = String.raw`"use strict";
       cancel: function () { return reader.cancel(); },
     });
     var record = { id: first.id, kind: first.kind, source: first.source, state: "running", createdAt: first.createdAt,
-      counts: { uploaded: 0, alreadyUploaded: 0, failed: 0, rejected: 0, skipped: 0, annotations: 0, annotationsFailed: 0, retries: 0 },
+      counts: { uploaded: 0, alreadyUploaded: 0, present: 0, failed: 0, rejected: 0, skipped: 0, annotations: 0, annotationsFailed: 0, retries: 0 },
       bytes: 0, settings: { patFrom: "server" } };
     if (first.retryOf) record.retryOf = first.retryOf;
     var finished = addJob(record, new Response(rest));
@@ -242,8 +242,8 @@ export const PAGE_JS = String.raw`"use strict";
     $("#detail-state").textContent = r.state;
     $("#detail-state").className = "badge " + r.state;
     $("#detail-source").textContent = r.source + (r.retryOf && r.source.indexOf(r.retryOf) === -1 ? " (retry of " + r.retryOf + ")" : "") + " · started " + new Date(r.createdAt).toLocaleString();
-    $("#detail-counts").replaceChildren.apply($("#detail-counts"), ["uploaded", "alreadyUploaded", "failed", "rejected", "skipped", "annotations", "retries"].map(function (k) {
-      return el("div", { "data-count": k }, [el("b", { class: "num", text: String(counts[k]) }), LABELS[k]]);
+    $("#detail-counts").replaceChildren.apply($("#detail-counts"), ["uploaded", "alreadyUploaded", "present", "failed", "rejected", "skipped", "annotations", "retries"].map(function (k) {
+      return el("div", { "data-count": k }, [el("b", { class: "num", text: String(counts[k] || 0) }), LABELS[k]]);
     }));
     $("#detail-fatal").textContent = r.summary && r.summary.fatal ? r.summary.fatal.code + ": " + r.summary.fatal.message : "";
     $("#retry").disabled = r.state === "running" || entry.failures.length === 0;

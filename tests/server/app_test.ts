@@ -112,6 +112,16 @@ Deno.test(deadlineTest(120_000, {
         });
         const summary = (await ndjson(res)).at(-1).summary;
         assertEquals([summary.uploaded, summary.present, summary.failed], [0, 5, 0]);
+        // The job's JSON counts them too.
+        const job = await fetch(`${s.url}/v1/uploads/${res.headers.get("upflow-job-id")}`, {
+          headers: AUTH,
+        });
+        const record = await job.json();
+        assertEquals([record.state, record.counts.uploaded, record.counts.present], [
+          "completed",
+          0,
+          5,
+        ]);
       });
 
       // Existing inputs failing: every row is a duplicate.

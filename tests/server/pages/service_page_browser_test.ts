@@ -236,6 +236,24 @@ Deno.test({
         await res.body?.cancel();
         await rowInState(page, "completed", id);
         assertEquals((await cells(page, id)).source, "csv body");
+
+        // The same row again: found on the server, shown as present, not uploaded.
+        const again = await fetch(`${s.url}/v1/uploads`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/csv" },
+          body: "inputid,input,concepts\nnote1,hello,greeting\n",
+        });
+        const againId = again.headers.get("upflow-job-id")!;
+        await again.body?.cancel();
+        await rowInState(page, "completed", againId);
+        assertMatch((await cells(page, againId)).uploaded, /^0 \+ 1 present( \/ 1)?$/);
+        await page.click(`tr.job[data-job-id="${againId}"]`);
+        await page.waitForFunction(
+          (id: string) => document.querySelector("#detail")?.dataset.jobId === id,
+          { timeout: 10_000 },
+          againId,
+        );
+        assertEquals(await page.$eval("[data-count=present] b", (e) => (e as El).textContent), "1");
       });
 
       await t.step("cancel stops a running job", async () => {
