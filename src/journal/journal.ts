@@ -585,14 +585,14 @@ export class Journal {
     return this.#writes;
   }
 
-  async #write({ entries, texts }: Gathered): Promise<void> {
+  #write({ entries, texts }: Gathered): void {
     this.#writes++;
     const text = texts.join("");
     const bytes = this.#encoder.encode(text);
     let written = 0;
-    while (written < bytes.length) {
-      written += await this.#file.write(bytes.subarray(written));
-    }
+    // A synchronous write: the lines are a few KiB, and the index is updated synchronously
+    // anyway; an asynchronous one costs several times the CPU (a hand-off to another thread).
+    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
     const start = this.#size;
     this.#size += bytes.length;
     this.index.apply(

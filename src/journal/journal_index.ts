@@ -49,6 +49,7 @@ export class JournalIndex {
   #db: DatabaseSync;
   #get: StatementSync;
   #put: StatementSync;
+  #send: StatementSync;
   #getFailure: StatementSync;
   #putFailure: StatementSync;
   #deleteFailure: StatementSync;
@@ -66,6 +67,12 @@ export class JournalIndex {
     this.#get = db.prepare("SELECT flags, sent, ann FROM inputs WHERE id = ?");
     this.#put = db.prepare(
       "INSERT OR REPLACE INTO inputs(id, flags, sent, ann) VALUES (?, ?, ?, ?)",
+    );
+    // A sending line: unanswered from here, unless it is already (the earliest request is the
+    // one that may have stored it), in one statement.
+    this.#send = db.prepare(
+      "INSERT INTO inputs(id, flags, sent, ann) VALUES (?, 2, ?, NULL) ON CONFLICT(id) DO UPDATE" +
+        " SET sent = CASE WHEN flags & 2 THEN sent ELSE excluded.sent END, flags = flags | 2",
     );
     this.#getFailure = db.prepare("SELECT seq FROM failures WHERE key = ?");
     this.#putFailure = db.prepare(
@@ -266,14 +273,7 @@ export class JournalIndex {
         this.#putRun.run(JSON.stringify(entry));
         return;
       case "sending":
-        for (const id of entry.ids) {
-          const row = this.#get.get(id) as
-            | { flags: number; sent: number; ann: string | null }
-            | undefined;
-          // Unanswered already: the earliest request is the one that may have stored it.
-          const sent = row && (row.flags & UNANSWERED) !== 0 ? row.sent : at;
-          this.#put.run(id, (row?.flags ?? 0) | UNANSWERED, sent, row?.ann ?? null);
-        }
+        for (const id of entry.ids) this.#send.run(id, at);
         return;
       case "input": {
         const key = failureKey(entry);
@@ -300,7 +300,7 @@ export class JournalIndex {
           this.#put.run(entry.id, flags, sent, ann);
         }
         if (uploaded) {
-          if (this.#getFailure.get(key)) {
+          if (this.#failures > 0 && this.#getFailure.get(key)) {
             this.#deleteFailure.run(key);
             this.#failures--;
           }

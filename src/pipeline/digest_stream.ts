@@ -6,9 +6,45 @@
  */
 import { DIGEST_KEY, digestOf, objectDigest } from "../inputs/content_digest.ts";
 import type { LoadedInput, LoadedItem } from "./loaded_input.ts";
-import { encodedInputSize } from "./encoded_size.ts";
+import { encodedInputSize, varintSize } from "./encoded_size.ts";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { DataSchema, type Input, InputSchema } from "../gen/clarifai/api/resources_pb.ts";
 
 const utf8 = new TextEncoder();
+
+/** A length-delimited field of one-byte tag: tag, length, body. */
+function field(body: number): number {
+  return 1 + varintSize(body) + body;
+}
+
+/** The body size of a length-delimited field of one-byte tag, from the field's whole size. */
+function bodyOf(fieldSize: number): number {
+  for (let prefix = 1; prefix <= 5; prefix++) {
+    const body = fieldSize - 1 - prefix;
+    if (varintSize(body) === prefix) return body;
+  }
+  throw new RangeError(`no field body fits ${fieldSize} bytes`);
+}
+
+/**
+ * The encoded size of `input` once `digest` is added to its data's metadata, from its size
+ * before (`size`), without encoding the whole input again: only its fields besides `data`
+ * and the metadata there was (usually none), with the sizes of the one `Struct` entry added
+ * (Input.data is field 2, Data.metadata field 5, both one-byte tags).
+ */
+function sizeWithDigest(input: Input, size: number, digest: string): number {
+  const data = input.data!;
+  const before = data.metadata === undefined
+    ? 0
+    : toBinary(DataSchema, create(DataSchema, { metadata: data.metadata })).length;
+  const key = utf8.encode(DIGEST_KEY).length;
+  const value = field(utf8.encode(digest).length); // Value { string_value = 3 }
+  const entry = field(field(key) + field(value)); // Struct.fields map entry { key = 1, value = 2 }
+  const after = field((before === 0 ? 0 : bodyOf(before)) + entry);
+  const rest = toBinary(InputSchema, { ...input, data: undefined }).length;
+  const data0 = bodyOf(size - rest);
+  return rest + field(data0 - before + after);
+}
 
 /**
  * The digest of a loaded input's content, computed from what the load stage read: the media
@@ -80,8 +116,11 @@ export class DigestStream extends TransformStream<LoadedItem, LoadedItem> {
           const loaded = item.loaded;
           const data = loaded.input.data;
           if (data) {
-            data.metadata = { ...(data.metadata ?? {}), [DIGEST_KEY]: loadedDigest(loaded) };
-            loaded.encodedSize = encodedInputSize(loaded.input);
+            const digest = loadedDigest(loaded);
+            const held = data.metadata !== undefined && DIGEST_KEY in data.metadata;
+            const size = held ? 0 : sizeWithDigest(loaded.input, loaded.encodedSize, digest);
+            data.metadata = { ...(data.metadata ?? {}), [DIGEST_KEY]: digest };
+            loaded.encodedSize = held ? encodedInputSize(loaded.input) : size;
           }
         }
         controller.enqueue(item);
