@@ -568,7 +568,7 @@ export class Journal {
    *
    * @example Usage
    * ```ts
-   * import { Journal } from "./journal.ts";
+   * import { Journal } from "@upflow/upflow";
    * import { assertEquals } from "@std/assert";
    *
    * const dir = await Deno.makeTempDir();

@@ -116,7 +116,7 @@ function fileNamePattern(pattern: string): RegExp {
  * @example Two shards' journals
  * ```ts
  * import { journalCounts } from "./journal_counts.ts";
- * import { Journal } from "./journal.ts";
+ * import { Journal } from "@upflow/upflow";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = await Deno.makeTempDir();
