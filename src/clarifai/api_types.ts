@@ -95,14 +95,24 @@ export type ClarifaiUserAppId = UserAppIDSet;
  * @example Count the calls a client makes
  * ```ts
  * import { type ConnectInterceptor, createClarifaiClient } from "@upflow/upflow";
+ * import { startLocalApi } from "@upflow/upflow/local";
+ * import { assertEquals } from "@std/assert";
  *
- * let calls = 0;
- * const counting: ConnectInterceptor = (next) => (request) => {
- *   calls++;
+ * await using api = await startLocalApi({ dataDir: ":memory:" });
+ * const methods: string[] = [];
+ * const recording: ConnectInterceptor = (next) => (request) => {
+ *   methods.push(request.method.name);
  *   return next(request);
  * };
- * using client = createClarifaiClient({ base: "127.0.0.1:1", interceptors: [counting] });
- * console.log(client.base, calls);
+ * using client = createClarifaiClient({
+ *   base: `http://127.0.0.1:${api.port}`,
+ *   pat: api.key,
+ *   userId: "me",
+ *   appId: "demo",
+ *   interceptors: [recording],
+ * });
+ * await client.listDatasets({ userAppId: client.userAppId });
+ * assertEquals(methods, ["ListDatasets"]);
  * ```
  *
  * @internal
@@ -117,13 +127,14 @@ export type ConnectInterceptor = Interceptor;
  * ```ts
  * import { createClarifaiClient, type ConnectTransport } from "@upflow/upflow";
  * import { createConnectTransport } from "@connectrpc/connect-web";
+ * import { assertEquals } from "@std/assert";
  *
  * using client = createClarifaiClient({
  *   base: "http://127.0.0.1:1",
  *   transport: (settings): ConnectTransport =>
  *     createConnectTransport({ baseUrl: settings.baseUrl, interceptors: settings.interceptors }),
  * });
- * console.log(client.transportKind);
+ * assertEquals(client.transportKind, "custom");
  * ```
  *
  * @internal
