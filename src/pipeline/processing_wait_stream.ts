@@ -107,8 +107,10 @@ export class ProcessingWaitStream extends TransformStream<ProgressEvent, Progres
       },
       transform(event, controller) {
         tracker!.check();
-        if (event.type === "batch" && event.jobIds?.length) {
-          tracker!.add(event.ids, event.jobIds);
+        if (event.type === "batch" && event.ids.length > 0) {
+          // A batch with no job ID (its inputs were found stored after a dropped answer) is
+          // followed input by input.
+          tracker!.add(event.ids, event.jobIds ?? []);
           running ??= tracker!.run();
         }
         controller.enqueue(event);
@@ -203,7 +205,7 @@ class ProcessingTracker {
       delay = settled > 0 ? pollMs : Math.min(maxPollMs, delay * 2);
     }
     // Whatever the polls could not vouch for is read input by input.
-    while (this.#batches.length > 0) await this.#account(this.#batches.shift()!);
+    while (this.#batches.length > 0) await this.#account(this.#batches.shift()!, true);
     if (seen) this.#emitTotals();
   }
 
@@ -221,8 +223,9 @@ class ProcessingTracker {
         if (!await this.#poll(job)) return settled;
         if (!job.done) return settled;
       }
+      // Inputs the jobs do not vouch for are read by ID until none is still processing.
+      if (!await this.#account(batch, false)) return settled;
       this.#batches.shift();
-      await this.#account(batch);
       settled++;
     }
     return settled;
@@ -253,28 +256,32 @@ class ProcessingTracker {
   /**
    * Accounts for a batch: from its jobs when they vouch for all of its inputs, otherwise input
    * by input (ListInputs by ID): jobs that saw failures, jobs never polled (the wait gave up),
-   * inputs stored by an earlier run's request. An input whose state cannot be read stays
-   * pending.
+   * inputs stored by an earlier run's request or by a request whose answer was lost (their job
+   * is not known). Returns `false` when, short of `final`, some inputs are still processing:
+   * the batch then keeps only those, to be read again on a later round. With `final`, an input
+   * whose state cannot be read stays pending.
    */
-  async #account(batch: Tracked): Promise<void> {
-    const clean = batch.jobs.every((j) => j.done && j.failed === 0) &&
+  async #account(batch: Tracked, final: boolean): Promise<boolean> {
+    const clean = batch.jobs.length > 0 && batch.jobs.every((j) => j.done && j.failed === 0) &&
       batch.jobs.reduce((n, j) => n + j.succeeded, 0) === batch.ids.length;
     if (clean) {
       this.#succeeded += batch.ids.length;
-      return;
+      return true;
     }
     const { client, userAppId, signal } = this.#options;
     const lines: JournalEntry[] = [];
+    const processing: string[] = [];
     for (let i = 0; i < batch.ids.length; i += 128) {
       const ids = batch.ids.slice(i, i + 128);
       const response = await this.#call(() =>
         client.listInputs({ userAppId, ids, perPage: ids.length, page: 1 }, callerRetries(signal))
       );
+      if (!response) this.#gaveUp = true; // unreadable after its retries: the final round says
       const byId = new Map((response?.inputs ?? []).map((input) => [input.id, input]));
       for (const id of ids) {
         const status = byId.get(id)?.status;
         if (status?.code === StatusCode.INPUT_SUCCESS) this.#succeeded++;
-        else if (status?.code !== StatusCode.INPUT_FAILED) this.#pending++;
+        else if (status?.code !== StatusCode.INPUT_FAILED) processing.push(id);
         else {
           this.#failed++;
           const reason = [status.description, status.details].filter((s) => s).join(": ") ||
@@ -301,6 +308,13 @@ class ProcessingTracker {
       }
     }
     await this.#options.journal?.append(lines);
+    if (final || processing.length === 0) {
+      this.#pending += processing.length;
+      return true;
+    }
+    batch.ids = processing;
+    batch.jobs = [];
+    return false;
   }
 
   /** The totals so far: batches not yet accounted for count as pending. */

@@ -35,11 +35,14 @@ function fakeServer() {
       listInputs(req) {
         listed.push(req.ids);
         const failed = new Set([...jobs.values()].flatMap((j) => [...j.failed]));
+        const waiting = new Set([...jobs.values()].filter((j) => !j.done).flatMap((j) => j.ids));
         return {
           status: { code: StatusCode.SUCCESS },
           inputs: req.ids.map((id) => ({
             id,
-            status: failed.has(id)
+            status: waiting.has(id)
+              ? { code: StatusCode.INPUT_PENDING }
+              : failed.has(id)
               ? { code: StatusCode.INPUT_FAILED, description: "bad image" }
               : { code: StatusCode.INPUT_SUCCESS },
           })),
@@ -140,4 +143,26 @@ Deno.test("ProcessingWaitStream: a fatal answer to a poll errors the stream", as
   const stream = ReadableStream.from([batch(1, ["a"])])
     .pipeThrough(new ProcessingWaitStream({ client: createClient(V2, transport), pollMs: 1 }));
   await assertRejects(() => Array.fromAsync(stream), FatalUploadError);
+});
+
+Deno.test("ProcessingWaitStream follows a batch with no job ID by its inputs until they settle", async () => {
+  // The answer to the request that stored these inputs was lost (the retry found them stored):
+  // no job ID, so the wait reads them by ID, and again while they are still processing.
+  const server = fakeServer();
+  server.job("lost", ["a", "b"], ["b"]); // known to the server only
+  let input!: ReadableStreamDefaultController<ProgressEvent>;
+  const events: ProgressEvent[] = [];
+  const done = ReadableStream.from(
+    new ReadableStream<ProgressEvent>({ start: (c) => void (input = c) }),
+  )
+    .pipeThrough(new ProcessingWaitStream({ client: server.client, pollMs: 1, maxPollMs: 4 }))
+    .pipeTo(new WritableStream({ write: (e) => void events.push(e) }));
+  input.enqueue({ type: "batch", batch: 1, ids: ["a", "b"], bytes: 2, attempts: 2, jobIds: [] });
+  input.close();
+  await until(() => server.listed.length >= 2); // read once, still processing, read again
+  server.process("lost");
+  await done;
+  const failed = events.filter((e) => e.type === "failed");
+  assertEquals(failed.map((e) => e.type === "failed" && e.id), ["b"]);
+  assertEquals(events.at(-1), { type: "processing", pending: 0, succeeded: 1, failed: 1 });
 });
