@@ -17,6 +17,7 @@ import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
 import { draftDigest, recordedDigest } from "../inputs/content_digest.ts";
 import { invalidIdReason } from "../inputs/ids.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";
+import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
 import { callerRetries } from "../clarifai/retry_interceptor.ts";
@@ -280,6 +281,17 @@ class PresenceChecker {
       const input = held.get(draft.id);
       if (!input) {
         out.push({ type: "draft", draft });
+        continue;
+      }
+      if (input.status?.code === StatusCode.INPUT_FAILED) {
+        // Held, but its processing failed: not present in any useful sense, and not sent again
+        // (the ID is taken). Reported with the server's reason, so it is journaled as a failure.
+        const why = [input.status.description, input.status.details].filter((s) => s).join(": ");
+        out.push(this.#reject(
+          draft,
+          `the server holds input ${JSON.stringify(draft.id)} but its processing failed` +
+            `${why ? ` (${why})` : ""}; delete the server's copy to upload it again`,
+        ));
         continue;
       }
       const recorded = recordedDigest(input.data?.metadata);
