@@ -283,7 +283,10 @@ class PresenceChecker {
         out.push({ type: "draft", draft });
         continue;
       }
-      if (input.status?.code === StatusCode.INPUT_FAILED) {
+      if (
+        input.status?.code === StatusCode.INPUT_FAILED && !draft.regions?.length &&
+        !draft.frames?.length
+      ) {
         // Held, but its processing failed: not present in any useful sense, and not sent again
         // (the ID is taken). Reported with the server's reason, so it is journaled as a failure.
         const why = [input.status.description, input.status.details].filter((s) => s).join(": ");
