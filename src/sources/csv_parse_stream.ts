@@ -243,13 +243,7 @@ class CsvParserCore {
     this.#partial = "";
     this.#fields.push(value);
     i = j + 1;
-    if (c === sep) {
-      this.#state = START_FIELD;
-    } else {
-      this.#endRecord();
-      this.#newLine(i);
-      this.#state = c === CR ? CR_SEEN : START_RECORD;
-    }
+    this.#afterField(c === sep, c, i);
     return i;
   }
 
@@ -296,14 +290,19 @@ class CsvParserCore {
     this.#fields.push(this.#partial);
     this.#partial = "";
     i++;
-    if (c === this.#sepCode) {
+    this.#afterField(c === this.#sepCode, c, i);
+    return i;
+  }
+
+  /** After a field's last character `c` (a separator or a line end) at `i`: what comes next. */
+  #afterField(separator: boolean, c: number, i: number): void {
+    if (separator) {
       this.#state = START_FIELD;
     } else {
       this.#endRecord();
       this.#newLine(i);
       this.#state = c === CR ? CR_SEEN : START_RECORD;
     }
-    return i;
   }
 
   finish(): void {
