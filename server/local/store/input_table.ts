@@ -262,12 +262,16 @@ export class InputTable {
   list(app: number, filter: { ids?: string[]; statusCode?: number }, page: Page): InputRow[] {
     const where = ["app = ?"];
     const args: (string | number)[] = [app];
-    if (filter.ids && filter.ids.length > 0) {
+    const byIds = filter.ids !== undefined && filter.ids.length > 0;
+    if (byIds) {
+      // One query for a page of IDs (up to 1,000): each is looked up by the (app, id) index.
       where.push(inJson("id"));
       args.push(JSON.stringify(filter.ids));
     }
     if (filter.statusCode) {
-      where.push("status_code = ?");
+      // With IDs, `+` keeps SQLite off the status index, which would scan every input of that
+      // status in every app (all of them, for INPUT_SUCCESS) instead of looking up the IDs.
+      where.push(byIds ? "+status_code = ?" : "status_code = ?");
       args.push(filter.statusCode);
     }
     return this.#db.sql(

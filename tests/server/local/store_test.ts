@@ -178,6 +178,10 @@ Deno.test("LocalStore lists with filters and pages, counts by state", () => {
   assertEquals(store.inputs.list(app, {}, { offset: 1, limit: 2 }).map((r) => r.id), ["i1", "i2"]);
   assertEquals(store.inputs.list(app, { ids: ["i4", "i0"] }, PAGE).map((r) => r.id), ["i0", "i4"]);
   assertEquals(store.inputs.list(app, { statusCode: 30000 }, PAGE).map((r) => r.id), ["i0"]);
+  assertEquals(
+    store.inputs.list(app, { ids: ["i0", "i2", "i3"], statusCode: 30001 }, PAGE).map((r) => r.id),
+    ["i2", "i3"],
+  );
   assertEquals(store.inputs.get(app, "i1")?.statusDetails, "why");
   assertEquals(store.inputs.pending(10).map((p) => p.id), ["i2", "i3", "i4"]);
 
