@@ -117,6 +117,9 @@ export {
   type UploadStreamOptions,
 } from "./src/pipeline/upload_stream.ts";
 export {
+  type HeldInput,
+  type ProcessingState,
+  processingState,
   type ProcessingWaitOptions,
   ProcessingWaitStream,
 } from "./src/pipeline/processing_wait_stream.ts";

@@ -1,8 +1,13 @@
 /**
- * Waiting for processing, in the background: each batch's inputs-add jobs are polled while
- * later batches go out (one poll at a time, paced, oldest batch first), processing progress is
- * reported, and the inputs that failed processing are reported (and journaled) with the
- * server's reason. Only the batches not yet processed are kept in memory.
+ * Waiting for processing, in the background, by the inputs' own state: the IDs not yet settled
+ * are kept (oldest first), and each round reads the state of up to 1,000 of them with one
+ * `ListInputs` call while later batches go out. Inputs processed successfully are dropped;
+ * inputs that failed are reported (and journaled) with the server's reason; the rest are read
+ * again on a later round. Memory holds only the inputs not yet settled.
+ *
+ * The inputs followed are those of the batches the upload reports and those the presence check
+ * found on the server and hands over ({@linkcode ProcessingWaitStream.follow}): whichever run
+ * stored an input, one rule ({@linkcode processingState}) decides where its processing stands.
  *
  * @module
  */
@@ -12,8 +17,8 @@ import type { Journal, JournalEntry } from "../journal/journal.ts";
 import type { ProgressEvent } from "./progress_event.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
 import { callerRetries } from "../clarifai/retry_interceptor.ts";
-import { abortableSleep, type RateLimiter } from "../clarifai/rate_limiter.ts";
-import { classifyStatus } from "../clarifai/status_codes.ts";
+import type { RateLimiter } from "../clarifai/rate_limiter.ts";
+import { classifyStatus, statusCodeName } from "../clarifai/status_codes.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 
 /** Options of {@linkcode ProcessingWaitStream}. */
@@ -27,41 +32,91 @@ export interface ProcessingWaitOptions {
   /** Stops waiting. */
   signal?: AbortSignal;
   /**
-   * Delay between rounds of polls in ms (default 200) while rounds find batches processed; it
-   * doubles, up to `maxPollMs`, while they find none.
+   * Delay before a round in ms once the upload has ended, and after a round that settled
+   * something (default 200); it doubles, up to `maxPollMs`, while rounds settle nothing. The
+   * first round after the upload ends comes at most this long after the end.
    */
   pollMs?: number;
-  /** Longest delay between rounds of polls in ms (default 5000). */
+  /** Longest delay between rounds in ms (default 5000). */
   maxPollMs?: number;
-  /** Retries of each poll on retryable outcomes (default: 10 attempts, backoff up to 20 s). */
+  /**
+   * Shortest delay between rounds in ms while batches still come in (default 1000): those
+   * rounds share the rate limit with the uploads. A round that settled a full page of 1,000
+   * is followed at once all the same.
+   */
+  uploadPollMs?: number;
+  /** Retries of each read on retryable outcomes (default: 10 attempts, backoff up to 20 s). */
   retry?: RetryPolicy;
-  /** Paces the polls with the uploads' requests. */
+  /** Paces the reads with the uploads' requests. */
   rateLimiter?: RateLimiter;
 }
 
-interface Job {
+/**
+ * An input the server held already (the presence check found it and did not send it), handed to
+ * the wait so that its processing is judged like that of a sent input.
+ */
+export interface HeldInput {
+  /** The input ID. */
   id: string;
-  pending: number;
-  succeeded: number;
-  failed: number;
-  done: boolean;
+  /** Where its record came from (reported with a failure). */
+  location: string;
+  /** How the presence check counted it: same content digest (`verified`) or none. */
+  present: "verified" | "unverified";
 }
 
-/** A batch not yet accounted for: its inputs and the jobs (one per request) that may hold them. */
-interface Tracked {
-  ids: string[];
-  jobs: Job[];
+/** Where an input's processing stands, by the status the server gives it. */
+export type ProcessingState = "succeeded" | "failed" | "processing";
+
+/** IDs per `ListInputs` call: the most a page holds. */
+const PAGE = 1000;
+
+/**
+ * The one rule for where an input's processing stands, by the status the server lists it with:
+ * `INPUT_SUCCESS` (or `INPUT_MODIFY_SUCCESS`) has succeeded; pending, in progress or no status
+ * yet is still processing; any other code (`INPUT_FAILED`, …) has failed. The presence check and
+ * the processing wait both judge by it.
+ *
+ * @param status The input's status, as `ListInputs` returns it.
+ * @returns Where its processing stands.
+ *
+ * @example Usage
+ * ```ts
+ * import { processingState, StatusCode } from "@upflow/upflow";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(processingState({ code: StatusCode.INPUT_SUCCESS }), "succeeded");
+ * assertEquals(processingState({ code: StatusCode.INPUT_PENDING }), "processing");
+ * assertEquals(processingState({ code: StatusCode.INPUT_FAILED }), "failed");
+ * ```
+ */
+export function processingState(status: { code: number } | undefined): ProcessingState {
+  switch (status?.code ?? StatusCode.ZERO) {
+    case StatusCode.INPUT_SUCCESS:
+    case StatusCode.INPUT_MODIFY_SUCCESS:
+      return "succeeded";
+    case StatusCode.ZERO:
+    case StatusCode.INPUT_PENDING:
+    case StatusCode.INPUT_IN_PROGRESS:
+    case StatusCode.INPUT_MODIFY_PENDING:
+      return "processing";
+    default:
+      return "failed";
+  }
 }
 
 /**
  * A pass-through `TransformStream` of progress events that waits, in the background while the
- * upload goes on, for the server to process every input of the batches it sees
- * (`GetInputsAddJob`, one call at a time, paced by the shared rate limiter), emitting
- * `processing` events with the totals so far and a `failed` event (stage `processing`) for each
- * input that failed. When its input ends it ends once the last batch is processed: at most one
- * poll interval later. The IDs of a batch are dropped once the batch is accounted for.
+ * upload goes on, for the server to process every input of the batches it sees (and every input
+ * handed to {@linkcode ProcessingWaitStream.follow}). Each round reads the state of the oldest
+ * inputs not yet settled, up to 1,000, with one `ListInputs` call paced by the shared rate
+ * limiter, and emits a `processing` event with the totals so far; an input that failed is
+ * reported as a `failed` event (stage `processing`, with the server's reason) and journaled
+ * `processing-failed`. Rounds come at least `uploadPollMs` apart while batches come in; when its
+ * input ends, the next round comes within `pollMs`, and it ends once every input is settled: at
+ * most one poll interval after the server has processed the last one. If a round cannot be read
+ * after its retries once the input has ended, what is not settled is counted pending.
  *
- * @example Wait for a job that is already finished
+ * @example Wait for inputs that are already processed
  * ```ts
  * import { ProcessingWaitStream } from "@upflow/upflow";
  * import { createClient, createRouterTransport } from "@connectrpc/connect";
@@ -71,113 +126,163 @@ interface Tracked {
  *
  * const client = createClient(V2, createRouterTransport(({ service }) => {
  *   service(V2, {
- *     getInputsAddJob: (req) => ({
+ *     listInputs: (req) => ({
  *       status: { code: StatusCode.SUCCESS },
- *       inputsAddJob: { id: req.id, progress: { successCount: 2n } },
+ *       inputs: req.ids.map((id) => ({ id, status: { code: StatusCode.INPUT_SUCCESS } })),
  *     }),
  *   });
  * }));
- * const batch: ProgressEvent = {
- *   type: "batch", batch: 1, ids: ["a", "b"], bytes: 2, attempts: 1, jobIds: ["j1"],
- * };
+ * const batch: ProgressEvent = { type: "batch", batch: 1, ids: ["a", "b"], bytes: 2, attempts: 1 };
  * const events = await Array.fromAsync(
- *   ReadableStream.from([batch]).pipeThrough(new ProcessingWaitStream({ client })),
+ *   ReadableStream.from([batch]).pipeThrough(new ProcessingWaitStream({ client, pollMs: 1 })),
  * );
  * assertEquals(events.at(-1), { type: "processing", pending: 0, succeeded: 2, failed: 0 });
  * ```
  */
 export class ProcessingWaitStream extends TransformStream<ProgressEvent, ProgressEvent> {
+  #tracker: ProcessingTracker;
+
   /**
    * Creates the stage.
    *
    * @param options The client and polling options.
    */
   constructor(options: ProcessingWaitOptions) {
-    let tracker: ProcessingTracker | undefined;
-    let running: Promise<void> | undefined;
+    let enqueue = (_event: ProgressEvent) => {};
+    const tracker = new ProcessingTracker(options, (event) => enqueue(event));
     super({
       start(controller) {
-        tracker = new ProcessingTracker(options, (event) => {
+        enqueue = (event) => {
           try {
             controller.enqueue(event);
           } catch {
-            tracker!.stop(); // the stream was cancelled: nobody is left to tell
+            tracker.stop(); // the stream was cancelled: nobody is left to tell
           }
-        });
+        };
       },
       transform(event, controller) {
-        tracker!.check();
-        if (event.type === "batch" && event.ids.length > 0) {
-          // A batch with no job ID (its inputs were found stored after a dropped answer) is
-          // followed input by input.
-          tracker!.add(event.ids, event.jobIds ?? []);
-          running ??= tracker!.run();
-        }
+        tracker.check();
+        if (event.type === "batch") tracker.add(event.ids);
         controller.enqueue(event);
       },
       async flush() {
-        tracker!.end();
-        await (running ?? tracker!.run());
-        tracker!.check();
+        await tracker.finish();
+        tracker.check();
       },
       cancel() {
-        tracker!.stop();
+        tracker.stop();
       },
     });
+    this.#tracker = tracker;
+  }
+
+  /**
+   * Follows inputs this stream's batches do not carry: inputs the server held already, found by
+   * the presence check and not sent. Their processing is judged like that of the inputs sent:
+   * a failure is reported (with the input's location and `present`) and journaled. Call it
+   * before the stream's input ends.
+   *
+   * @param inputs The inputs held by the server, not yet processed successfully.
+   *
+   * @example Follow an input the server held already
+   * ```ts
+   * import { ProcessingWaitStream, type ProgressEvent, StatusCode } from "@upflow/upflow";
+   * import { createClient, createRouterTransport } from "@connectrpc/connect";
+   * import { V2 } from "../gen/clarifai/api/service_pb.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const client = createClient(V2, createRouterTransport(({ service }) => {
+   *   service(V2, {
+   *     listInputs: (req) => ({
+   *       status: { code: StatusCode.SUCCESS },
+   *       inputs: req.ids.map((id) => ({
+   *         id, status: { code: StatusCode.INPUT_FAILED, description: "bad image" },
+   *       })),
+   *     }),
+   *   });
+   * }));
+   * const wait = new ProcessingWaitStream({ client, pollMs: 1 });
+   * wait.follow([{ id: "a", location: "cats/a.jpg", present: "verified" }]);
+   * const events: ProgressEvent[] = await Array.fromAsync(
+   *   ReadableStream.from<ProgressEvent>([]).pipeThrough(wait),
+   * );
+   * const failed = events.find((e) => e.type === "failed");
+   * assertEquals(failed?.type === "failed" && [failed.location, failed.reason], ["cats/a.jpg", "bad image"]);
+   * ```
+   */
+  follow(inputs: HeldInput[]): void {
+    this.#tracker.add(inputs);
   }
 }
 
+/** An input not yet settled: a sent input's ID, or an input the server held already. */
+type Outstanding = string | HeldInput;
+
+const idOf = (item: Outstanding): string => typeof item === "string" ? item : item.id;
+
 /**
- * The polling loop behind {@linkcode ProcessingWaitStream}: batches come in with
- * {@linkcode ProcessingTracker.add}; {@linkcode ProcessingTracker.run} polls until
- * {@linkcode ProcessingTracker.end} and every batch is accounted for.
+ * The rounds behind {@linkcode ProcessingWaitStream}: inputs come in with
+ * {@linkcode ProcessingTracker.add}; the loop reads their state until
+ * {@linkcode ProcessingTracker.finish} has been called and every input is settled.
  */
 class ProcessingTracker {
   #options: ProcessingWaitOptions;
   #emit: (event: ProgressEvent) => void;
   #retry: RetryPolicy;
-  /** Batches not yet accounted for, oldest first. */
-  #batches: Tracked[] = [];
+  /** Inputs not yet settled, oldest first. */
+  #outstanding: Outstanding[] = [];
   #succeeded = 0;
   #failed = 0;
-  /** Inputs read as still pending when their batch was accounted for. */
+  /** Inputs whose state could not be read when the wait ended. */
   #pending = 0;
   #ended = false;
-  #gaveUp = false;
+  #stopped = false;
+  #running: Promise<void> | undefined;
   #failure: unknown;
-  #wake = () => {};
+  /** Wakes the loop when it waits for inputs (on an input, the end or a stop). */
+  #onWork = () => {};
+  /** Cuts a pause short (on the end or a stop). */
+  #onEnd = () => {};
 
   constructor(options: ProcessingWaitOptions, emit: (event: ProgressEvent) => void) {
     this.#options = options;
     this.#emit = emit;
-    // Each poll is retried like an upload request (the wait keeps its own, patient policy).
+    // Each read is retried like an upload request (the wait keeps its own, patient policy).
     this.#retry = options.retry ?? new RetryPolicy({ maxAttempts: 10 });
   }
 
-  /** Throws what stopped the polling loop (a fatal outcome, an abort), if anything did. */
+  /** Throws what stopped the loop (a fatal outcome, an abort), if anything did. */
   check(): void {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  add(ids: string[], jobIds: string[]): void {
-    const jobs = jobIds.map((id) => ({ id, pending: 0, succeeded: 0, failed: 0, done: false }));
-    this.#batches.push({ ids, jobs });
-    this.#wake();
+  /** Follows more inputs; starts the loop on the first. */
+  add(items: Outstanding[]): void {
+    if (items.length === 0 || this.#stopped) return;
+    for (const item of items) this.#outstanding.push(item);
+    this.#running ??= this.#run();
+    this.#onWork();
   }
 
-  end(): void {
+  /** The input has ended: resolves once every input is settled (or the wait gave up). */
+  async finish(): Promise<void> {
     this.#ended = true;
-    this.#wake();
+    this.#onWork();
+    this.#onEnd();
+    await this.#running;
   }
 
-  /** Stops polling: what is not accounted for is left as it is. */
+  /** Stops the rounds: what is not settled is left as it is. */
   stop(): void {
-    this.#batches = [];
-    this.end();
+    this.#stopped = true;
+    this.#outstanding = [];
+    this.#ended = true;
+    this.#onWork();
+    this.#onEnd();
   }
 
-  /** Polls until the input has ended and every batch is accounted for; never rejects. */
-  async run(): Promise<void> {
+  /** Runs the rounds; never rejects (what stopped it is kept for {@linkcode check}). */
+  async #run(): Promise<void> {
     try {
       await this.#loop();
     } catch (err) {
@@ -188,147 +293,114 @@ class ProcessingTracker {
   async #loop(): Promise<void> {
     const pollMs = this.#options.pollMs ?? 200;
     const maxPollMs = this.#options.maxPollMs ?? 5000;
+    const uploadPollMs = this.#options.uploadPollMs ?? 1000;
     let delay = pollMs;
-    let seen = false;
-    while (!this.#ended || this.#batches.length > 0) {
-      if (this.#batches.length === 0 || this.#gaveUp) {
-        // Nothing to poll (or polls keep failing): wait for a batch or for the end.
+    let endSeen = false;
+    while (!this.#stopped) {
+      if (this.#outstanding.length === 0) {
         if (this.#ended) break;
-        await new Promise<void>((resolve) => this.#wake = resolve);
+        await new Promise<void>((resolve) => this.#onWork = resolve);
         continue;
       }
-      seen = true;
-      const settled = await this.#pollRound();
+      if (!this.#ended) {
+        await this.#pause(delay === 0 ? 0 : Math.max(delay, uploadPollMs));
+      }
+      if (this.#ended) {
+        // The first round after the end (perhaps ending that pause) comes within `pollMs`.
+        if (!endSeen) delay = Math.min(delay, pollMs);
+        endSeen = true;
+        await this.#pause(delay);
+      }
+      if (this.#stopped || this.#outstanding.length === 0) continue;
+      const round = await this.#round();
+      if (this.#stopped) break;
+      if (round === undefined && this.#ended) {
+        // Unreadable after its retries, with the upload over: what is left stays pending.
+        this.#pending += this.#outstanding.length;
+        this.#outstanding = [];
+      }
       this.#emitTotals();
-      if (this.#batches.length === 0 || this.#gaveUp) continue;
-      await abortableSleep(delay, this.#options.signal);
-      delay = settled > 0 ? pollMs : Math.min(maxPollMs, delay * 2);
+      if (round === undefined) {
+        delay = maxPollMs;
+        continue;
+      }
+      delay = round.settled === PAGE && this.#outstanding.length > 0
+        ? 0 // a full page settled: the next ones are likely processed too
+        : round.settled > 0
+        ? pollMs
+        : Math.min(maxPollMs, Math.max(delay, pollMs) * 2);
     }
-    // Whatever the polls could not vouch for is read input by input.
-    while (this.#batches.length > 0) await this.#account(this.#batches.shift()!, true);
-    if (seen) this.#emitTotals();
   }
 
   /**
-   * Polls the jobs of the batches, oldest first, and accounts for each batch whose jobs are
-   * done; stops at the first job still processing (later ones were sent after it). Returns
-   * how many batches it accounted for.
+   * Waits `ms`, or less when the input ends (only a pause begun before the end is cut short by
+   * it: the end comes once) or the rounds stop; rejects when the signal aborts.
    */
-  async #pollRound(): Promise<number> {
-    let settled = 0;
-    while (this.#batches.length > 0) {
-      const batch = this.#batches[0];
-      for (const job of batch.jobs) {
-        if (job.done) continue;
-        if (!await this.#poll(job)) return settled;
-        if (!job.done) return settled;
-      }
-      // Inputs the jobs do not vouch for are read by ID until none is still processing.
-      if (!await this.#account(batch, false)) return settled;
-      this.#batches.shift();
-      settled++;
-    }
-    return settled;
+  #pause(ms: number): Promise<void> {
+    const signal = this.#options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#onEnd = () => {};
+        resolve();
+      };
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.#onEnd = () => {};
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#onEnd = done;
+    });
   }
 
-  /** Polls one job; returns `false` when the poll failed after its retries (the wait gives up). */
-  async #poll(job: Job): Promise<boolean> {
+  /**
+   * One round: reads the state of the oldest inputs (up to a page) with one `ListInputs` call,
+   * settles those processed (succeeded or failed, reported and journaled) and keeps the others,
+   * in order, for a later round. Returns how many it settled, or `undefined` when the call
+   * still failed after its retries.
+   */
+  async #round(): Promise<{ settled: number } | undefined> {
     const { client, userAppId, signal } = this.#options;
+    const items = this.#outstanding.slice(0, PAGE);
+    const ids = items.map(idOf);
     const response = await this.#call(() =>
-      client.getInputsAddJob({ userAppId, id: job.id }, callerRetries(signal))
+      client.listInputs({ userAppId, ids, perPage: ids.length, page: 1 }, callerRetries(signal))
     );
-    if (!response || classifyStatus(response.status) === "retryable") {
-      this.#gaveUp = true;
-      return false;
-    }
-    const progress = response.inputsAddJob?.progress;
-    if (!progress) {
-      job.done = true; // an unknown job: its inputs are read one by one
-      return true;
-    }
-    job.pending = Number(progress.pendingCount + progress.inProgressCount);
-    job.succeeded = Number(progress.successCount);
-    job.failed = Number(progress.failedCount);
-    job.done = job.pending === 0;
-    return true;
-  }
-
-  /**
-   * Accounts for a batch: from its jobs when they vouch for all of its inputs, otherwise input
-   * by input (ListInputs by ID): jobs that saw failures, jobs never polled (the wait gave up),
-   * inputs stored by an earlier run's request or by a request whose answer was lost (their job
-   * is not known). Returns `false` when, short of `final`, some inputs are still processing:
-   * the batch then keeps only those, to be read again on a later round. With `final`, an input
-   * whose state cannot be read stays pending.
-   */
-  async #account(batch: Tracked, final: boolean): Promise<boolean> {
-    const clean = batch.jobs.length > 0 && batch.jobs.every((j) => j.done && j.failed === 0) &&
-      batch.jobs.reduce((n, j) => n + j.succeeded, 0) === batch.ids.length;
-    if (clean) {
-      this.#succeeded += batch.ids.length;
-      return true;
-    }
-    const { client, userAppId, signal } = this.#options;
+    if (this.#stopped) return { settled: 0 };
+    if (!response || classifyStatus(response.status) !== "success") return undefined;
+    const statusById = new Map(response.inputs.map((input) => [input.id, input.status]));
+    const left: Outstanding[] = [];
     const lines: JournalEntry[] = [];
-    const processing: string[] = [];
-    for (let i = 0; i < batch.ids.length; i += 128) {
-      const ids = batch.ids.slice(i, i + 128);
-      const response = await this.#call(() =>
-        client.listInputs({ userAppId, ids, perPage: ids.length, page: 1 }, callerRetries(signal))
-      );
-      if (!response) this.#gaveUp = true; // unreadable after its retries: the final round says
-      const byId = new Map((response?.inputs ?? []).map((input) => [input.id, input]));
-      for (const id of ids) {
-        const status = byId.get(id)?.status;
-        if (status?.code === StatusCode.INPUT_SUCCESS) this.#succeeded++;
-        else if (status?.code !== StatusCode.INPUT_FAILED) processing.push(id);
-        else {
-          this.#failed++;
-          const reason = [status.description, status.details].filter((s) => s).join(": ") ||
-            "processing failed";
-          this.#emit({
-            type: "failed",
-            id,
-            location: id,
-            stage: "processing",
-            code: "INPUT_FAILED",
-            reason,
-            attempts: 1,
-          });
-          lines.push({
-            t: "input",
-            id,
-            location: id,
-            outcome: "processing-failed",
-            stage: "processing",
-            code: "INPUT_FAILED",
-            reason,
-          });
-        }
+    const failures: ProgressEvent[] = [];
+    for (const item of items) {
+      const status = statusById.get(idOf(item));
+      const state = processingState(status);
+      if (state === "succeeded") this.#succeeded++;
+      else if (state === "processing") left.push(item);
+      else {
+        this.#failed++;
+        const { event, line } = failureOf(item, status!);
+        failures.push(event);
+        lines.push(line);
       }
     }
+    this.#outstanding.splice(0, items.length, ...left);
+    // Journaled before it is told: a failure shown is a failure recorded.
     await this.#options.journal?.append(lines);
-    if (final || processing.length === 0) {
-      this.#pending += processing.length;
-      return true;
-    }
-    batch.ids = processing;
-    batch.jobs = [];
-    return false;
+    for (const event of failures) this.#emit(event);
+    return { settled: items.length - left.length };
   }
 
-  /** The totals so far: batches not yet accounted for count as pending. */
+  /** The totals so far: inputs not settled count as pending. */
   #emitTotals(): void {
-    let pending = this.#pending;
-    for (const batch of this.#batches) {
-      const polled = batch.jobs.every((j) => j.done || j.pending > 0);
-      pending += polled
-        ? batch.ids.length - batch.jobs.reduce((n, j) => n + j.succeeded + j.failed, 0)
-        : batch.ids.length;
-    }
     this.#emit({
       type: "processing",
-      pending: Math.max(0, pending),
+      pending: this.#pending + this.#outstanding.length,
       succeeded: this.#succeeded,
       failed: this.#failed,
     });
@@ -344,4 +416,38 @@ class ProcessingTracker {
       return undefined;
     }
   }
+}
+
+/** The `failed` event and the journal line of an input whose processing failed. */
+function failureOf(
+  item: Outstanding,
+  status: { code: number; description?: string; details?: string },
+): { event: ProgressEvent; line: JournalEntry } {
+  const id = idOf(item);
+  const location = typeof item === "string" ? id : item.location;
+  const present = typeof item === "string" ? {} : { present: item.present };
+  const reason = [status.description, status.details].filter((s) => s).join(": ") ||
+    "processing failed";
+  const code = statusCodeName(status.code);
+  return {
+    event: {
+      type: "failed",
+      id,
+      location,
+      stage: "processing",
+      code,
+      reason,
+      attempts: 1,
+      ...present,
+    },
+    line: {
+      t: "input",
+      id,
+      location,
+      outcome: "processing-failed",
+      stage: "processing",
+      code,
+      reason,
+    },
+  };
 }

@@ -198,6 +198,11 @@ export interface FailedEvent {
   reason: string;
   /** Requests it took. */
   attempts: number;
+  /**
+   * Set on a processing failure of an input this run found on the server instead of sending it
+   * (counted present until then): whether the server's copy carried the same content digest.
+   */
+  present?: "verified" | "unverified";
 }
 
 /** Counts so far, emitted after each batch and periodically. */

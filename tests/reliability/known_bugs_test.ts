@@ -39,9 +39,10 @@ function texts(n: number): InputDraft[] {
 }
 
 Deno.test({
-  name: "fixed bug: --wait survives a transient GetInputsAddJob error",
+  name: "fixed bug: --wait survives a transient error of its reads",
   // Was: ProcessingWaitStream called getInputsAddJob without retries: one UNAVAILABLE (a 503
-  // with Retry-After) killed the CLI with an uncaught ConnectError and no summary.
+  // with Retry-After) killed the CLI with an uncaught ConnectError and no summary. The wait now
+  // reads input states (ListInputs; the app is empty, so the presence check lists nothing).
   permissions: { net: true, read: true, env: true },
   async fn() {
     const api = await startApi({ key: "k" });
@@ -50,7 +51,7 @@ Deno.test({
       pat: "k",
       userId: "u",
       appId: "a",
-      interceptors: [failing("GetInputsAddJob", 1)],
+      interceptors: [failing("ListInputs", 1)],
     });
     try {
       const summary = await summaryOf(
@@ -167,8 +168,8 @@ Deno.test({
   name: "fixed bug: a --wait that gives up still accounts for every input",
   // Was: ProcessingWaitStream counted unpolled jobs as neither pending nor processed and read
   // failures back only from jobs that reported some, so a wait that gave up said `pending: 0`
-  // and left processing failures out of the journal. Now the final account is read input by
-  // input (ListInputs by ID) for every batch its jobs do not vouch for.
+  // and left processing failures out of the journal. Now every input is read by ID until it
+  // settles, and what cannot be read when the wait gives up counts as pending.
   permissions: { net: true, read: true, env: true },
   async fn() {
     const api = await startApi({ key: "k", faults: "fail-input=0.2,seed=2" });
@@ -177,7 +178,7 @@ Deno.test({
       base: api.api.baseUrl,
       pat: "k",
       ...userAppId,
-      interceptors: [failingAfter("GetInputsAddJob", 2)],
+      interceptors: [failingAfter("ListInputs", 2)],
     });
     try {
       const summary = await summaryOf(runUpload(texts(200), {
