@@ -464,23 +464,31 @@ export function lastLine(
       } (listed above and in the journal)`;
   }
   // Nothing uploaded: say why.
+  // Inputs found on the server whose processing failed (with --wait) come from no send.
+  const heldFailed = failedProcessing
+    ? `${plural(failedProcessing, "input")} on the server failed processing`
+    : "";
   if (summary.failed || summary.rejected) {
     const why = [
       summary.failed ? `${plural(summary.failed, "input")} failed` : "",
       summary.rejected ? `${plural(summary.rejected, "record")} rejected` : "",
+      heldFailed,
     ].filter(Boolean).join(" and ");
     return `nothing ${verb}: ${why} (the reasons are above${
       summary.journal ? " and in the journal" : ""
     })`;
   }
-  if (summary.alreadyUploaded > 0 || present > 0) {
+  if (summary.alreadyUploaded > 0 || present > 0 || failedProcessing > 0) {
     const parts = [
       summary.alreadyUploaded
-        ? `${summary.skipped === 0 && present === 0 ? "all " : ""}${
+        ? `${summary.skipped === 0 && present === 0 && !failedProcessing ? "all " : ""}${
           plural(summary.alreadyUploaded, "input")
         } were uploaded by an earlier run (see the journal)`
         : "",
       present ? `${plural(present, "input")} are on the server already` : "",
+      heldFailed
+        ? `${heldFailed} (listed above${summary.journal ? " and in the journal" : ""})`
+        : "",
     ].filter(Boolean);
     return `nothing to upload: ${parts.join("; ")}`;
   }

@@ -5,19 +5,23 @@
  * with each input, reported as present, and passed over; a different content under the same ID
  * is a conflict, reported at the local file's location.
  *
+ * Presence does not judge processing: an input the server holds is present whatever its
+ * processing status (pending, failed). The callbacks get the server's copy, so that a run that
+ * waits for processing hands those not processed successfully to its processing wait, which
+ * reports a failure the same way whichever run stored the input.
+ *
  * @module
  */
 import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { V2 } from "../gen/clarifai/api/service_pb.ts";
-import type { V2Client } from "../clarifai/api_types.ts";
+import type { ClarifaiInput, V2Client } from "../clarifai/api_types.ts";
 import type { Input, UserAppIDSet } from "../gen/clarifai/api/resources_pb.ts";
 import { UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import type { DraftOrRejection, InputDraft } from "../inputs/input_draft.ts";
 import { draftDigest, recordedDigest } from "../inputs/content_digest.ts";
 import { invalidIdReason } from "../inputs/ids.ts";
 import { classifyStatus } from "../clarifai/status_codes.ts";
-import { StatusCode } from "../gen/clarifai/api/status/status_code_pb.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RetryPolicy, withRetry } from "../clarifai/retry_policy.ts";
 import { callerRetries } from "../clarifai/retry_interceptor.ts";
@@ -64,18 +68,20 @@ export interface PresenceStreamOptions {
   signal?: AbortSignal;
   /**
    * Called for each input found present and not sent: `verified` when the server's copy carries
-   * the same content digest, false when it carries none. The calls of a page are made at once
-   * and awaited together before the page's other drafts are passed on.
+   * the same content digest, false when it carries none; `held` is the server's copy, as listed
+   * (its `status` says where its processing stands: the presence check does not judge it, a
+   * processing wait does). The calls of a page are made at once and awaited together before the
+   * page's other drafts are passed on.
    */
-  onPresent?: (draft: InputDraft, verified: boolean) => void | Promise<void>;
+  onPresent?: (draft: InputDraft, verified: boolean, held: ClarifaiInput) => void | Promise<void>;
   /**
    * Called for each input found present that has regions or frames (awaited, with the page's
-   * other callbacks, before the page is passed on): it is passed on
+   * other callbacks, before the page is passed on), with the server's copy: it is passed on
    * all the same, so that the upload confirms it and posts the annotations the server lacks
    * (their IDs derive from their content, so none is stored twice). Record it, before the
    * upload sees it, as the run's own (a journal line), or its duplicate answer is a failure.
    */
-  onPresentAnnotated?: (draft: InputDraft) => void | Promise<void>;
+  onPresentAnnotated?: (draft: InputDraft, held: ClarifaiInput) => void | Promise<void>;
   /** Called for each retry of a lookup (for counting). */
   onRetry?: () => void;
   /** The digest of a draft's content (default: {@linkcode draftDigest}). */
@@ -283,20 +289,6 @@ class PresenceChecker {
         out.push({ type: "draft", draft });
         continue;
       }
-      if (
-        input.status?.code === StatusCode.INPUT_FAILED && !draft.regions?.length &&
-        !draft.frames?.length
-      ) {
-        // Held, but its processing failed: not present in any useful sense, and not sent again
-        // (the ID is taken). Reported with the server's reason, so it is journaled as a failure.
-        const why = [input.status.description, input.status.details].filter((s) => s).join(": ");
-        out.push(this.#reject(
-          draft,
-          `the server holds input ${JSON.stringify(draft.id)} but its processing failed` +
-            `${why ? ` (${why})` : ""}; delete the server's copy to upload it again`,
-        ));
-        continue;
-      }
       const recorded = recordedDigest(input.data?.metadata);
       const local = digests[i]!;
       if (local instanceof Error) {
@@ -306,11 +298,11 @@ class PresenceChecker {
         continue;
       }
       if (recorded !== undefined && recorded === local) {
-        recording.push(this.#present(draft, true, out));
+        recording.push(this.#present(draft, input, true, out));
         continue;
       }
       if (this.#existing === "skip") {
-        if (recorded === undefined) recording.push(this.#present(draft, false, out));
+        if (recorded === undefined) recording.push(this.#present(draft, input, false, out));
         else {
           out.push(this.#reject(
             draft,
@@ -332,7 +324,7 @@ class PresenceChecker {
       for (const draft of renamed) {
         const input = again?.get(draft.id);
         if (input && recordedDigest(input.data?.metadata) === await this.#digest(draft)) {
-          recording.push(this.#present(draft, true, out));
+          recording.push(this.#present(draft, input, true, out));
         } else if (input) {
           out.push(this.#reject(
             draft,
@@ -348,12 +340,17 @@ class PresenceChecker {
   }
 
   /** Calls the draft's callback (its result is awaited before `out` is passed on). */
-  #present(draft: InputDraft, verified: boolean, out: DraftOrRejection[]): void | Promise<void> {
+  #present(
+    draft: InputDraft,
+    held: Input,
+    verified: boolean,
+    out: DraftOrRejection[],
+  ): void | Promise<void> {
     if (draft.regions?.length || draft.frames?.length) {
       out.push({ type: "draft", draft });
-      return this.#options.onPresentAnnotated?.(draft);
+      return this.#options.onPresentAnnotated?.(draft, held);
     }
-    return this.#options.onPresent?.(draft, verified);
+    return this.#options.onPresent?.(draft, verified, held);
   }
 
   #reject(draft: InputDraft, reason: string): DraftOrRejection {

@@ -20,7 +20,7 @@ import { LoadStream, type ObjectOpener } from "../pipeline/load_stream.ts";
 import type { ProgressEvent, UploadCounts, UploadSummary } from "../pipeline/progress_event.ts";
 import { zeroCounts } from "../pipeline/progress_event.ts";
 import { type UploadRetryInfo, UploadStream } from "../pipeline/upload_stream.ts";
-import { ProcessingWaitStream } from "../pipeline/processing_wait_stream.ts";
+import { processingState, ProcessingWaitStream } from "../pipeline/processing_wait_stream.ts";
 import { FatalUploadError } from "../clarifai/errors.ts";
 import { RateLimiter } from "../clarifai/rate_limiter.ts";
 import { type Shard, ShardStream } from "../inputs/shard.ts";
@@ -190,7 +190,12 @@ class RunTally {
         this.bytes += event.bytes;
         break;
       case "failed":
-        if (event.stage === "processing") break;
+        if (event.stage === "processing") {
+          // Counted in the processing totals; one found present is no longer counted present.
+          if (event.present) counts.present--;
+          if (event.present === "unverified") counts.presentUnverified--;
+          break;
+        }
         counts.failed++;
         if (event.stage === "annotation") counts.annotationsFailed++;
         break;
@@ -304,6 +309,8 @@ interface RunContext {
   limiter: RateLimiter | undefined;
   /** Bounds the content read and not yet answered, in bytes (none in a dry run: nothing is sent). */
   budget: ByteBudget | undefined;
+  /** The processing wait, when the run waits for processing. */
+  wait: ProcessingWaitStream | undefined;
 }
 
 /** The `start` event, after the journal records the run. */
@@ -353,10 +360,13 @@ function resumeFilter(ctx: RunContext): TransformStream<DraftOrRejection, DraftO
 
 /**
  * Looks up the drafts on the server (the source of truth) before their bytes are read: what it
- * holds already is not loaded nor sent, and is journaled as present.
+ * holds already is not loaded nor sent, and is journaled as present. When the run waits for
+ * processing, the present inputs the server has not processed successfully (still processing,
+ * or failed) are handed to the wait, which judges them like the inputs sent; without the wait,
+ * no run judges processing.
  */
 function presenceStage(ctx: RunContext): PresenceStream {
-  const { options, tally, journal } = ctx;
+  const { options, tally, journal, wait } = ctx;
   const present = (draft: InputDraft, verified: boolean) =>
     journal?.append([{
       t: "input",
@@ -374,13 +384,22 @@ function presenceStage(ctx: RunContext): PresenceStream {
     rateLimiter: ctx.limiter,
     signal: ctx.stop.abort.signal,
     onRetry: () => tally.counts.retries++,
-    onPresent: async (draft, verified) => {
+    onPresent: async (draft, verified, held) => {
       tally.counts.present++;
       if (!verified) tally.counts.presentUnverified++;
       await present(draft, verified);
+      // After its journal line: a failure the wait finds is journaled after it, and stands.
+      if (wait && processingState(held.status) !== "succeeded") {
+        wait.follow([{
+          id: draft.id,
+          location: draft.location,
+          present: verified ? "verified" : "unverified",
+        }]);
+      }
     },
     // Sent on so that its annotations are posted: the journal line makes the server's
-    // duplicate answer this run's own, confirmed, not a failure.
+    // duplicate answer this run's own, confirmed, not a failure. Its batch carries it to the
+    // processing wait, like any input sent.
     onPresentAnnotated: (draft) => present(draft, true),
   });
 }
@@ -452,6 +471,18 @@ function thenVersion(
 function composeStages(source: DraftSource, ctx: RunContext): ReadableStream<ProgressEvent> {
   const { options } = ctx;
   const signal = ctx.stop.abort.signal;
+  if (options.wait && !options.dryRun) {
+    // Made first: the presence stage hands it the inputs the server held already.
+    ctx.wait = new ProcessingWaitStream({
+      client: options.client!,
+      userAppId: options.userAppId,
+      journal: ctx.journal,
+      signal,
+      // The wait keeps its own, patient retry policy: a short upload policy
+      // (`--retries 2`) would make it give up and leave inputs unaccounted for.
+      rateLimiter: ctx.limiter,
+    });
+  }
   let loaded = draftStages(source, ctx).pipeThrough(
     new LoadStream({
       concurrency: options.readConcurrency,
@@ -470,19 +501,7 @@ function composeStages(source: DraftSource, ctx: RunContext): ReadableStream<Pro
     )
     .pipeThrough(ctx.stop.gate())
     .pipeThrough(sendStage(ctx), { signal });
-  if (options.wait && !options.dryRun) {
-    events = events.pipeThrough(
-      new ProcessingWaitStream({
-        client: options.client!,
-        userAppId: options.userAppId,
-        journal: ctx.journal,
-        signal,
-        // The wait keeps its own, patient retry policy: a short upload policy
-        // (`--retries 2`) would make it give up and leave inputs unaccounted for.
-        rateLimiter: ctx.limiter,
-      }),
-    );
-  }
+  if (ctx.wait) events = events.pipeThrough(ctx.wait);
   if (options.createVersion && !options.dryRun) events = thenVersion(events, ctx);
   return events;
 }
@@ -540,6 +559,7 @@ export function runUpload(
     budget: options.dryRun ? undefined : new ByteBudget(
       defaultByteBudget(options.concurrency ?? 4, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES),
     ),
+    wait: undefined,
   };
   const interval = options.progressIntervalMs ?? 500;
   let reader: ReadableStreamDefaultReader<ProgressEvent> | undefined;

@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { baseEnv, lastLineOf, upflow, withTempDir } from "./_upflow.ts";
+import { lastLine } from "../../src/cli/report_run.ts";
+import { zeroCounts } from "../../src/pipeline/progress_event.ts";
 
 const PERMISSIONS = { read: true, write: true, run: true, env: true, net: true } as const;
 
@@ -136,4 +138,28 @@ Deno.test({
       });
     });
   },
+});
+
+Deno.test("lastLine: inputs found on the server whose processing failed are named", () => {
+  const base = {
+    ...zeroCounts(),
+    runId: "r",
+    dryRun: false,
+    batches: 0,
+    bytes: 0,
+    durationMs: 1,
+    inputsPerSecond: 0,
+    megabytesPerSecond: 0,
+    journal: "j.ndjson",
+  };
+  assertEquals(
+    lastLine({ ...base, present: 7, processing: { succeeded: 0, failed: 3, pending: 0 } }, []),
+    "nothing to upload: 7 inputs are on the server already; 3 inputs on the server failed " +
+      "processing (listed above and in the journal)",
+  );
+  assertEquals(
+    lastLine({ ...base, failed: 1, processing: { succeeded: 0, failed: 2, pending: 0 } }, []),
+    "nothing uploaded: 1 input failed and 2 inputs on the server failed processing (the " +
+      "reasons are above and in the journal)",
+  );
 });

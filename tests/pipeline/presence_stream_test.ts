@@ -86,3 +86,52 @@ Deno.test("PresenceStream makes a page's present callbacks at once and awaits th
 Deno.test("PresenceStream refuses pages of more than 1,000 IDs", () => {
   assertThrows(() => new PresenceStream({ client: server([]), pageSize: 1001 }), RangeError);
 });
+
+Deno.test("PresenceStream does not judge processing: a held input whose processing failed is present", async () => {
+  // Whether it carries annotations or not: presence passes the server's copy to the callbacks,
+  // and a processing wait (if any) judges it.
+  const client = createClient(
+    V2,
+    createRouterTransport(({ service }) => {
+      service(V2, {
+        getInputCount: () => ({ status: { code: StatusCode.SUCCESS }, counts: { errors: 2 } }),
+        listInputs: (req) => ({
+          status: { code: StatusCode.SUCCESS },
+          inputs: req.ids.map((id) => ({
+            id,
+            data: { metadata: { [DIGEST_KEY]: digestOf(url(id)) } },
+            status: { code: StatusCode.INPUT_FAILED, description: "bad image" },
+          })),
+        }),
+      });
+    }),
+  );
+  const [plain, boxed] = drafts(2).map((item) => item.type === "draft" ? item.draft : undefined);
+  const items: DraftOrRejection[] = [
+    { type: "draft", draft: plain! },
+    {
+      type: "draft",
+      draft: {
+        ...boxed!,
+        regions: [{ concepts: ["cat"], box: { left: 0.1, top: 0.1, right: 0.5, bottom: 0.5 } }],
+      },
+    },
+  ];
+  const seen: [string, string, number | undefined][] = [];
+  const out = await Array.fromAsync(
+    ReadableStream.from(items).pipeThrough(
+      new PresenceStream({
+        client,
+        onPresent: (d, verified, held) =>
+          void seen.push([d.id, verified ? "present" : "unverified", held.status?.code]),
+        onPresentAnnotated: (d, held) => void seen.push([d.id, "annotated", held.status?.code]),
+      }),
+    ),
+  );
+  assertEquals(seen, [
+    ["i0", "present", StatusCode.INPUT_FAILED],
+    ["i1", "annotated", StatusCode.INPUT_FAILED],
+  ]);
+  // Nothing is rejected; the annotated one goes on so that its annotations are posted.
+  assertEquals(out.map((item) => item.type === "draft" ? item.draft.id : item.type), ["i1"]);
+});

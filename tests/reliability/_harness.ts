@@ -583,10 +583,15 @@ export function compare(
         else problems.push(`boxes ${JSON.stringify(b)} != ${JSON.stringify(a)}`);
       }
     }
+    // One rule, whichever run stored the input: a processing failure is journaled as one
+    // (`processing-failed`, with the server's reason), and only a processing failure is.
+    const f = failures.get(id);
     if (/FAILED/.test(got.status)) {
-      const f = failures.get(id);
-      if (f && f.reason) out.processingFailed.push(id);
+      if (f?.reason && f.outcome === "processing-failed") out.processingFailed.push(id);
+      else if (f) problems.push(`processing failed, journaled as ${f.outcome}`);
       else problems.push("processing failed without a journal line");
+    } else if (f?.outcome === "processing-failed") {
+      problems.push(`journaled processing-failed, held as ${got.status}`);
     }
     if (problems.length > 0) out.unexplained.push(`${id}: ${problems.join(", ")}`);
     else if (incomplete) out.incompleteJournaled.push(id);

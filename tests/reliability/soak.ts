@@ -2,8 +2,10 @@
  * The fault soak: uploads generated inputs (text rows with concepts, metadata and geo points,
  * PNG images with concepts and metadata, PNG images with boxes from a COCO file) through the CLI
  * into a local API with every fault knob on, once per seed; then compares what the API holds
- * with the source, checks that every failure is in a journal with its reason, runs `retry` on
- * the journals, and compares again. Optionally also runs the crash-and-resume scenario and the
+ * with the source, checks that every failure is in a journal with its reason (an input held
+ * with its processing failed as `processing-failed`, whichever run stored it: a `retry` run finds
+ * such an input present and its `--wait` judges it), runs `retry` on the journals, and compares
+ * again. Optionally also runs the crash-and-resume scenario and the
  * 1 GB single-line CSV.
  *
  * ```sh

@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { join } from "node:path";
 import { startLocalApi } from "../../server/local/local_api.ts";
-import { AUTH, csvText, deadlineTest, ndjson, testServer, TOKEN } from "./_helpers.ts";
+import { AUTH, csvText, deadlineTest, type Line, ndjson, testServer, TOKEN } from "./_helpers.ts";
 
 const PERMISSIONS: Deno.PermissionOptionsObject = {
   read: true,
@@ -122,6 +122,20 @@ Deno.test(deadlineTest(120_000, {
           0,
           5,
         ]);
+      });
+
+      // The service waits for processing with the same stage as the CLI.
+      await t.step("a CSV with wait=true: the summary has the processing results", async () => {
+        const res = await fetch(`${s.url}/v1/uploads?wait=true&rps=0`, {
+          method: "POST",
+          headers: { ...AUTH, "content-type": "text/csv" },
+          body: "inputid,input,concepts\nwaited-1,first note,note\nwaited-2,second note,note\n",
+        });
+        const events = await ndjson(res);
+        const summary = events.at(-1).summary;
+        assertEquals(summary.uploaded, 2);
+        assertEquals(summary.processing, { succeeded: 2, failed: 0, pending: 0 });
+        assert(events.some((e: Line) => e.type === "processing"));
       });
 
       // Existing inputs failing: every row is a duplicate.

@@ -4,11 +4,12 @@
  * processing wait, inputs the server holds already, and the ends that are not a clean finish:
  * a fatal answer, a source that breaks, a run stopped by its caller.
  */
-import { startLocalApi } from "../../server/local/local_api.ts";
+import { type LocalApi, startLocalApi } from "../../server/local/local_api.ts";
 import { createClarifaiClient } from "../../src/clarifai/client.ts";
 import type { ClarifaiClient } from "../../src/clarifai/client.ts";
 import { RetryPolicy } from "../../src/clarifai/retry_policy.ts";
 import type { DraftOrRejection, InputDraft } from "../../src/inputs/input_draft.ts";
+import { readJournal } from "../../src/journal/journal.ts";
 import { summaryOf } from "../../src/pipeline/progress_event.ts";
 import type { ProgressEvent } from "../../src/pipeline/progress_event.ts";
 import { type DraftSource, runUpload } from "../../src/upload/run_upload.ts";
@@ -35,7 +36,7 @@ function texts(n: number, prefix = "t"): InputDraft[] {
 }
 
 async function withApi(
-  fn: (client: ClarifaiClient, dir: string) => Promise<void>,
+  fn: (client: ClarifaiClient, dir: string, local: LocalApi) => Promise<void>,
   api: Parameters<typeof startLocalApi>[0] = {},
   pat = "k",
 ) {
@@ -49,7 +50,7 @@ async function withApi(
   });
   const dir = await Deno.makeTempDir();
   try {
-    await fn(client, dir);
+    await fn(client, dir, local);
   } finally {
     client.close();
     await local.close();
@@ -189,6 +190,63 @@ Deno.test("runUpload: inputs the server holds already", { permissions }, async (
     });
   });
 });
+
+Deno.test(
+  "runUpload: held inputs whose processing failed are judged by the wait, not by presence",
+  { permissions },
+  async (t) => {
+    await withApi(async (client, dir, local) => {
+      const all = [...texts(3, "ok"), ...texts(2, "bad")];
+      await run(all.slice(0, 3), live(client));
+      local.setFaults("fail-input=1");
+      await run(all.slice(3), live(client));
+      await local.waitForProcessing();
+      local.setFaults({});
+      await t.step("without --wait, no run judges processing: all present", async () => {
+        const { summary, events } = await run(all, live(client));
+        assertEquals([summary.present, summary.failed, summary.rejected], [5, 0, 0]);
+        assertEquals(summary.processing, undefined);
+        assert(events.every((e) => e.type !== "failed"));
+      });
+      await t.step(
+        "with --wait, the failures are reported, journaled and not present",
+        async () => {
+          const journal = `${dir}/again.ndjson`;
+          const { summary, events } = await run(all, { ...live(client), journal, wait: true });
+          assertEquals([summary.present, summary.failed, summary.rejected], [3, 0, 0]);
+          assertEquals(summary.processing, { succeeded: 0, failed: 2, pending: 0 });
+          const failed = events.filter((e) => e.type === "failed");
+          assertEquals(
+            failed.map((e) => e.type === "failed" && [e.id, e.location, e.stage, e.present]),
+            [["bad0", "gen.csv:2", "processing", "verified"], [
+              "bad1",
+              "gen.csv:3",
+              "processing",
+              "verified",
+            ]],
+          );
+          const state = await readJournal(journal);
+          assertEquals([...state.uploaded].sort(), ["ok0", "ok1", "ok2"]);
+          assertEquals(
+            [...state.failures.values()].map((f) => [f.id, f.outcome, f.reason]),
+            [
+              [
+                "bad0",
+                "processing-failed",
+                "Download failed: processing failed (fail-input fault)",
+              ],
+              [
+                "bad1",
+                "processing-failed",
+                "Download failed: processing failed (fail-input fault)",
+              ],
+            ],
+          );
+        },
+      );
+    });
+  },
+);
 
 Deno.test("runUpload: a fatal answer ends the run with its code", { permissions }, async () => {
   await withApi(
