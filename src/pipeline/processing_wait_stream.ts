@@ -32,9 +32,9 @@ export interface ProcessingWaitOptions {
   /** Stops waiting. */
   signal?: AbortSignal;
   /**
-   * Delay before a round in ms once the upload has ended, and after a round that settled
-   * something (default 200); it doubles, up to `maxPollMs`, while rounds settle nothing. The
-   * first round after the upload ends comes at most this long after the end.
+   * Delay between rounds in ms once the upload has ended (the first round after the end comes
+   * at once), and after a round that settled something (default 200); it doubles, up to
+   * `maxPollMs`, while rounds settle nothing.
    */
   pollMs?: number;
   /** Longest delay between rounds in ms (default 5000). */
@@ -112,8 +112,9 @@ export function processingState(status: { code: number } | undefined): Processin
  * limiter, and emits a `processing` event with the totals so far; an input that failed is
  * reported as a `failed` event (stage `processing`, with the server's reason) and journaled
  * `processing-failed`. Rounds come at least `uploadPollMs` apart while batches come in; when its
- * input ends, the next round comes within `pollMs`, and it ends once every input is settled: at
- * most one poll interval after the server has processed the last one. If a round cannot be read
+ * input ends, a round comes at once (cutting short the pause it was in), then every `pollMs`
+ * (doubling while rounds settle nothing), and it ends once every input is settled: at most one
+ * poll interval after the server has processed the last one. If a round cannot be read
  * after its retries once the input has ended, what is not settled is counted pending.
  *
  * @example Wait for inputs that are already processed
@@ -306,8 +307,9 @@ class ProcessingTracker {
         await this.#pause(delay === 0 ? 0 : Math.max(delay, uploadPollMs));
       }
       if (this.#ended) {
-        // The first round after the end (perhaps ending that pause) comes within `pollMs`.
-        if (!endSeen) delay = Math.min(delay, pollMs);
+        // The first round after the end (perhaps cutting that pause short) comes at once: it
+        // settles what the server processed during the upload, and the end is prompt.
+        if (!endSeen) delay = 0;
         endSeen = true;
         await this.#pause(delay);
       }
@@ -324,11 +326,13 @@ class ProcessingTracker {
         delay = maxPollMs;
         continue;
       }
+      // A full page settled: the next ones are likely processed too. Otherwise `pollMs`, doubled
+      // while rounds settle nothing.
       delay = round.settled === PAGE && this.#outstanding.length > 0
-        ? 0 // a full page settled: the next ones are likely processed too
-        : round.settled > 0
+        ? 0
+        : round.settled > 0 || delay === 0
         ? pollMs
-        : Math.min(maxPollMs, Math.max(delay, pollMs) * 2);
+        : Math.min(maxPollMs, delay * 2);
     }
   }
 
