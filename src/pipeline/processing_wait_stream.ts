@@ -40,9 +40,10 @@ export interface ProcessingWaitOptions {
   /** Longest delay between rounds in ms (default 5000). */
   maxPollMs?: number;
   /**
-   * Shortest delay between rounds in ms while batches still come in (default 1000): those
-   * rounds share the rate limit with the uploads. A round that settled a full page of 1,000
-   * is followed at once all the same.
+   * Shortest delay between rounds in ms while batches still come in (default 5000): those
+   * rounds take requests from the rate limit the uploads share (one every 5 s is 1.3 % of
+   * Clarifai's default 15 requests/s). A round that settled a full page of 1,000 is followed at
+   * once all the same, so the inputs kept stay about a page behind the server.
    */
   uploadPollMs?: number;
   /** Retries of each read on retryable outcomes (default: 10 attempts, backoff up to 20 s). */
@@ -294,7 +295,7 @@ class ProcessingTracker {
   async #loop(): Promise<void> {
     const pollMs = this.#options.pollMs ?? 200;
     const maxPollMs = this.#options.maxPollMs ?? 5000;
-    const uploadPollMs = this.#options.uploadPollMs ?? 1000;
+    const uploadPollMs = this.#options.uploadPollMs ?? 5000;
     let delay = pollMs;
     let endSeen = false;
     while (!this.#stopped) {

@@ -198,6 +198,7 @@ Deno.test(
     await withApi(async (client, dir, local) => {
       const all = [...texts(3, "ok"), ...texts(2, "bad")];
       await run(all.slice(0, 3), live(client));
+      await local.waitForProcessing(); // processed before the fault is on
       local.setFaults("fail-input=1");
       await run(all.slice(3), live(client));
       await local.waitForProcessing();
