@@ -8,6 +8,9 @@
  * The inputs followed are those of the batches the upload reports and those the presence check
  * found on the server and hands over ({@linkcode ProcessingWaitStream.follow}): whichever run
  * stored an input, one rule ({@linkcode processingState}) decides where its processing stands.
+ * The batches' inputs-add jobs are not polled: one `ListInputs` answers for up to 1,000 inputs
+ * where a job answers for one request's (and not for inputs stored by a request whose answer was
+ * lost, nor for inputs an earlier run stored), so a second mechanism would only add requests.
  *
  * @module
  */
@@ -115,8 +118,9 @@ export function processingState(status: { code: number } | undefined): Processin
  * `processing-failed`. Rounds come at least `uploadPollMs` apart while batches come in; when its
  * input ends, a round comes at once (cutting short the pause it was in), then every `pollMs`
  * (doubling while rounds settle nothing), and it ends once every input is settled: at most one
- * poll interval after the server has processed the last one. If a round cannot be read
- * after its retries once the input has ended, what is not settled is counted pending.
+ * poll interval after the server has processed the last one. A round that cannot be read after
+ * its retries is tried again `maxPollMs` later while batches come in; once the input has ended,
+ * what is not settled is then counted pending.
  *
  * @example Wait for inputs that are already processed
  * ```ts
