@@ -73,6 +73,12 @@ export type ProcessingState = "succeeded" | "failed" | "processing";
 
 /** IDs per `ListInputs` call: the most a page holds. */
 const PAGE = 1000;
+/**
+ * Successful rounds in a row that may answer without an input before the wait stops looking for
+ * it (counted pending: deleted meanwhile, or never stored). A server may list an input a moment
+ * after it accepted it, so one absence is not enough.
+ */
+const MAX_ABSENT_ROUNDS = 5;
 
 /**
  * The one rule for where an input's processing stands, by the status the server lists it with:
@@ -241,6 +247,8 @@ class ProcessingTracker {
   #failed = 0;
   /** Inputs whose state could not be read when the wait ended. */
   #pending = 0;
+  /** Consecutive successful rounds that answered without an outstanding input, by ID. */
+  #absent = new Map<string, number>();
   #ended = false;
   #stopped = false;
   #running: Promise<void> | undefined;
@@ -386,8 +394,24 @@ class ProcessingTracker {
     const left: Outstanding[] = [];
     const lines: JournalEntry[] = [];
     const failures: ProgressEvent[] = [];
+    let gone = 0;
     for (const item of items) {
-      const status = statusById.get(idOf(item));
+      const id = idOf(item);
+      const status = statusById.get(id);
+      if (status === undefined && !statusById.has(id)) {
+        // Not listed: looked for again, up to a point (then it counts as pending).
+        const absent = (this.#absent.get(id) ?? 0) + 1;
+        if (absent < MAX_ABSENT_ROUNDS) {
+          this.#absent.set(id, absent);
+          left.push(item);
+        } else {
+          this.#absent.delete(id);
+          this.#pending++;
+          gone++;
+        }
+        continue;
+      }
+      this.#absent.delete(id);
       const state = processingState(status);
       if (state === "succeeded") this.#succeeded++;
       else if (state === "processing") left.push(item);
@@ -402,7 +426,7 @@ class ProcessingTracker {
     // Journaled before it is told: a failure shown is a failure recorded.
     await this.#options.journal?.append(lines);
     for (const event of failures) this.#emit(event);
-    return { settled: items.length - left.length };
+    return { settled: items.length - left.length - gone };
   }
 
   /** The totals so far: inputs not settled count as pending. */

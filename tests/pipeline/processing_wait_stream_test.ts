@@ -162,6 +162,29 @@ Deno.test("ProcessingWaitStream: everything already processed takes one call", a
   assertEquals(server.listed[0].length, 800);
 });
 
+Deno.test("ProcessingWaitStream: an input the server does not list is looked for 5 times, then pending", async () => {
+  const server = fakeServer({ auto: true });
+  const gone = new Set(["b1"]);
+  const client = createClient(
+    V2,
+    createRouterTransport(({ service }) => {
+      service(V2, {
+        async listInputs(req) {
+          const answer = await server.client.listInputs(req);
+          return { ...answer, inputs: answer.inputs.filter((input) => !gone.has(input.id)) };
+        },
+      });
+    }),
+  );
+  const events = await Array.fromAsync(
+    ReadableStream.from([batch(1, ["b0", "b1", "b2"])]).pipeThrough(
+      new ProcessingWaitStream({ client, pollMs: 1, maxPollMs: 1 }),
+    ),
+  );
+  assertEquals(last(events), { type: "processing", pending: 1, succeeded: 2, failed: 0 });
+  assertEquals(server.listed.map((ids) => ids.join()), ["b0,b1,b2", "b1", "b1", "b1", "b1"]);
+});
+
 Deno.test("ProcessingWaitStream reads 1,000 inputs per call, oldest first", async () => {
   const server = fakeServer();
   const ids = idsOf("i", 2500);
