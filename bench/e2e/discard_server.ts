@@ -1,6 +1,7 @@
 /**
  * The transport limit's server: reads every request body to the end, discards it, and answers
- * each with a pre-encoded gRPC `MultiInputResponse` of status `SUCCESS` (`grpc-status: 0`).
+ * each with a pre-encoded gRPC `MultiInputResponse` of status `SUCCESS` (`grpc-status: 0`; for
+ * gRPC-web requests, with the trailers in the body).
  * Nothing is decoded, hashed or stored, so a client's rate against it is what the transport alone
  * allows. It is `Deno.serve` (HTTP/1.1, and HTTP/2 cleartext with prior knowledge, which gRPC
  * clients use): `node:http2`'s server under Deno 2.9 crashed (`free(): invalid pointer`) after
@@ -41,6 +42,11 @@ if (import.meta.main) {
       create(MultiInputResponseSchema, { status: { code: StatusCode.SUCCESS } }),
     ),
   );
+  const trailer = grpcFrame(new TextEncoder().encode("grpc-status: 0\r\n"));
+  trailer[0] = 0x80;
+  const webReply = new Uint8Array(reply.length + trailer.length);
+  webReply.set(reply);
+  webReply.set(trailer, reply.length);
   let requests = 0;
   let bytes = 0;
   const server = Deno.serve({
@@ -50,6 +56,10 @@ if (import.meta.main) {
   }, async (request) => {
     if (request.body) { for await (const chunk of request.body) bytes += chunk.length; }
     requests++;
+    if (request.headers.get("content-type")?.startsWith("application/grpc-web")) {
+      // gRPC-web: the trailers travel in the body, as a frame flagged 0x80.
+      return new Response(webReply, { headers: { "content-type": "application/grpc-web+proto" } });
+    }
     return new Response(reply, {
       headers: { "content-type": "application/grpc", "grpc-status": "0" },
     });

@@ -286,7 +286,9 @@ async function visit(
   if (unwanted !== undefined) return skip(location, unwanted);
   if (info === undefined) {
     try {
-      info = await Deno.stat(path);
+      // Synchronous on purpose: 5–7 µs of CPU against 55 µs or more for the async call (a
+      // thread hop per file), measured per 30 KB file; a local stat does not block for long.
+      info = Deno.statSync(path);
     } catch (error) {
       return reject(location, `cannot read file: ${errorName(error)}`);
     }
@@ -331,7 +333,7 @@ async function enterFolder(
 }
 
 /** Turns a found file into a draft, or a rejection for its ID, label or permissions. */
-async function toDraft(file: FoundFile, options: SourceOptions): Promise<DraftOrRejection> {
+function toDraft(file: FoundFile, options: SourceOptions): DraftOrRejection {
   const cut = file.extensionLength + 1;
   const item = entryDraft({
     location: file.location,
@@ -345,7 +347,8 @@ async function toDraft(file: FoundFile, options: SourceOptions): Promise<DraftOr
   if (item.type !== "draft") return item;
   try {
     // Opening (without reading) finds files this process may not read, before anything is sent.
-    (await Deno.open(file.path, { read: true })).close();
+    // Synchronous, like the walk's stat: 8 µs against 21–27 µs of CPU per file.
+    Deno.openSync(file.path, { read: true }).close();
   } catch (error) {
     const reason = `cannot read file: ${errorName(error)}`;
     return { type: "rejected", rejection: { location: file.location, id: item.draft.id, reason } };
@@ -431,7 +434,7 @@ export function folderSource(
         controller.close();
         return;
       }
-      const item = next.value.type === "file" ? await toDraft(next.value, checked) : next.value;
+      const item = next.value.type === "file" ? toDraft(next.value, checked) : next.value;
       if (!cancelled) controller.enqueue(item);
     },
     async cancel() {
