@@ -5,9 +5,8 @@
  * for ever; a version that cannot be made is reported; throttling is waited out; a caller's stop
  * ends the wait at once.
  */
-import { startLocalApi } from "../../server/local/local_api.ts";
+import { withLocalApi } from "./_local_api.ts";
 import type { LocalApiOptions } from "../../server/local/local_api.ts";
-import { createClarifaiClient } from "../../src/clarifai/client.ts";
 import type { ClarifaiClient } from "../../src/clarifai/client.ts";
 import { RetryPolicy } from "../../src/clarifai/retry_policy.ts";
 import type { InputDraft } from "../../src/inputs/input_draft.ts";
@@ -29,27 +28,15 @@ const permissions: Deno.PermissionOptions = {
 
 const patient = () => new RetryPolicy({ maxAttempts: 20, baseDelayMs: 5, maxDelayMs: 40 });
 
-async function withApi(
+function withApi(
   fn: (client: ClarifaiClient) => Promise<void>,
   api: LocalApiOptions = {},
   interceptors?: Interceptor[],
 ) {
-  const local = await startLocalApi({ port: 0, dataDir: ":memory:", key: "k", ...api });
-  const client = createClarifaiClient({
-    ...(interceptors ? { interceptors, callRetry: false } : {}),
-    base: local.baseUrl,
-    pat: "k",
-    userId: "u",
-    appId: "a",
-    timeoutMs: 10_000,
-    ...(interceptors ? {} : { callRetry: patient() }),
+  return withLocalApi(({ client }) => fn(client), {
+    api,
+    client: interceptors ? { interceptors, callRetry: false } : { callRetry: patient() },
   });
-  try {
-    await fn(client);
-  } finally {
-    client.close();
-    await local.close();
-  }
 }
 
 async function collect(events: ReadableStream<ProgressEvent>) {

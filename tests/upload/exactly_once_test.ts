@@ -2,9 +2,9 @@
  * The upload engine against the local API with its fault knobs on: every input stored exactly
  * once with its data, failures journaled and retried, fatal outcomes reported.
  */
-import { startLocalApi } from "../../server/local/local_api.ts";
-import type { LocalApi } from "../../server/local/local_api.ts";
+import { withLocalApi } from "./_local_api.ts";
 import { createClarifaiClient } from "../../src/clarifai/client.ts";
+import type { LocalApi } from "../../server/local/local_api.ts";
 import type { ClarifaiClient } from "../../src/clarifai/client.ts";
 import { RetryPolicy } from "../../src/clarifai/retry_policy.ts";
 import type { InputDraft } from "../../src/inputs/input_draft.ts";
@@ -29,24 +29,11 @@ function drafts(n: number, prefix = "t"): InputDraft[] {
   }));
 }
 
-async function withApi(
+function withApi(
   faults: string | undefined,
   fn: (api: LocalApi, client: ClarifaiClient) => Promise<void>,
 ) {
-  const api = await startLocalApi({ port: 0, dataDir: ":memory:", key: "test-key", faults });
-  const client = createClarifaiClient({
-    base: api.baseUrl,
-    pat: "test-key",
-    userId: "u",
-    appId: "a",
-    timeoutMs: 10_000,
-  });
-  try {
-    await fn(api, client);
-  } finally {
-    client.close();
-    await api.close();
-  }
+  return withLocalApi(({ api, client }) => fn(api, client), { api: { faults } });
 }
 
 /** Lists every input the server holds for the test app, with its data. */

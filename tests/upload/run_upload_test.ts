@@ -4,8 +4,8 @@
  * processing wait, inputs the server holds already, and the ends that are not a clean finish:
  * a fatal answer, a source that breaks, a run stopped by its caller.
  */
-import { type LocalApi, startLocalApi } from "../../server/local/local_api.ts";
-import { createClarifaiClient } from "../../src/clarifai/client.ts";
+import { withLocalApi } from "./_local_api.ts";
+import type { LocalApi, LocalApiOptions } from "../../server/local/local_api.ts";
 import type { ClarifaiClient } from "../../src/clarifai/client.ts";
 import { RetryPolicy } from "../../src/clarifai/retry_policy.ts";
 import type { DraftOrRejection, InputDraft } from "../../src/inputs/input_draft.ts";
@@ -35,27 +35,12 @@ function texts(n: number, prefix = "t"): InputDraft[] {
   }));
 }
 
-async function withApi(
+function withApi(
   fn: (client: ClarifaiClient, dir: string, local: LocalApi) => Promise<void>,
-  api: Parameters<typeof startLocalApi>[0] = {},
+  api: LocalApiOptions = {},
   pat = "k",
 ) {
-  const local = await startLocalApi({ port: 0, dataDir: ":memory:", key: "k", ...api });
-  const client = createClarifaiClient({
-    base: local.baseUrl,
-    pat,
-    userId: "u",
-    appId: "a",
-    timeoutMs: 10_000,
-  });
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(client, dir, local);
-  } finally {
-    client.close();
-    await local.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return withLocalApi(({ api, client, dir }) => fn(client, dir, api), { api, client: { pat } });
 }
 
 async function run(source: DraftSource, options: RunUploadOptions) {

@@ -3,8 +3,7 @@
  * twice, exits clean and reports every input as present; a different content under an existing
  * ID is a conflict at the file's location; `existing: "fail"` and `"new-id"` do what they say.
  */
-import { startLocalApi } from "../../server/local/local_api.ts";
-import { createClarifaiClient } from "../../src/clarifai/client.ts";
+import { withLocalApi } from "./_local_api.ts";
 import type { ClarifaiClient } from "../../src/clarifai/client.ts";
 import { RetryPolicy } from "../../src/clarifai/retry_policy.ts";
 import type { InputDraft } from "../../src/inputs/input_draft.ts";
@@ -28,23 +27,8 @@ function texts(n: number, body = (i: number) => `text ${i}`): InputDraft[] {
   }));
 }
 
-async function withApi(fn: (client: ClarifaiClient, dir: string) => Promise<void>) {
-  const api = await startLocalApi({ port: 0, dataDir: ":memory:", key: "k" });
-  const client = createClarifaiClient({
-    base: api.baseUrl,
-    pat: "k",
-    userId: "u",
-    appId: "a",
-    timeoutMs: 10_000,
-  });
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(client, dir);
-  } finally {
-    client.close();
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+function withApi(fn: (client: ClarifaiClient, dir: string) => Promise<void>) {
+  return withLocalApi(({ client, dir }) => fn(client, dir));
 }
 
 async function run(
