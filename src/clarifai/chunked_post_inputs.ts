@@ -42,6 +42,11 @@ export interface ChunkedPostInputsOptions {
   defaultTimeoutMs: number;
   /** The largest response read, bytes. */
   readMaxBytes: number;
+  /**
+   * Waits, before each chunk of the request is handed to the HTTP/2 stream, until the
+   * connection can take more (`undefined`: no wait): `room` of `createHttp2Connections`.
+   */
+  room?: () => Promise<void> | undefined;
 }
 
 /** The request's own fields; its inputs travel separately, as inputs or as encoded chunks. */
@@ -134,7 +139,7 @@ export function createChunkedPostInputs(options: ChunkedPostInputsOptions): Chun
           method: "POST",
           header: req.header,
           signal: req.signal,
-          body: coalesced([envelope, ...chunks]),
+          body: coalesced([envelope, ...chunks], options.room),
         });
         const { headerError } = validateResponse(res.status, res.header);
         const body = await readAllBytes(res.body, options.readMaxBytes);
@@ -188,7 +193,10 @@ function unwrapEnvelope(body: Uint8Array): Uint8Array {
  * HTTP/2 stream costs about the same whatever its size: one per field of each input made the
  * writes most of the CPU of a CSV of URLs), a larger one (media bytes) on its own, not copied.
  */
-async function* coalesced(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
+async function* coalesced(
+  chunks: Uint8Array[],
+  room: () => Promise<void> | undefined = () => undefined,
+): AsyncGenerator<Uint8Array> {
   const LIMIT = 64 * 1024;
   let held: Uint8Array[] = [];
   let size = 0;
@@ -206,12 +214,20 @@ async function* coalesced(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
     return out;
   };
   for (const chunk of chunks) {
-    if (size > 0 && size + chunk.byteLength > LIMIT) yield flush();
-    if (chunk.byteLength >= LIMIT) yield chunk;
-    else {
+    if (size > 0 && size + chunk.byteLength > LIMIT) {
+      await room();
+      yield flush();
+    }
+    if (chunk.byteLength >= LIMIT) {
+      await room();
+      yield chunk;
+    } else {
       held.push(chunk);
       size += chunk.byteLength;
     }
   }
-  if (size > 0) yield flush();
+  if (size > 0) {
+    await room();
+    yield flush();
+  }
 }

@@ -16,6 +16,7 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { type ChunkedPostInputs, createChunkedPostInputs } from "./chunked_post_inputs.ts";
+import { createHttp2Connections } from "./http2_connections.ts";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { UserAppIDSetSchema } from "../gen/clarifai/api/resources_pb.ts";
 import { V2 } from "../gen/clarifai/api/service_pb.ts";
@@ -323,7 +324,12 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
       fetch: unavailableOnNetworkError(options.fetch ?? ((input, init) => fetch(input, init))),
     });
   } else {
-    const sessionManager = new Http2SessionManager(base);
+    // Connections opened here free each written frame at once, and tell a large request's
+    // writer when to wait for the socket (see http2_connections.ts).
+    const connections = createHttp2Connections();
+    const sessionManager = new Http2SessionManager(base, undefined, {
+      createConnection: connections.createConnection,
+    });
     transport = createGrpcTransport({ ...settings, sessionManager });
     postInputsChunked = createChunkedPostInputs({
       baseUrl: base,
@@ -331,6 +337,7 @@ export function createClarifaiClient(options: ClarifaiClientOptions = {}): Clari
       interceptors,
       defaultTimeoutMs: timeoutMs,
       readMaxBytes: maxBytes,
+      room: connections.room,
     });
     close = () => sessionManager.abort();
   }

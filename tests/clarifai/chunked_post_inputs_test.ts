@@ -10,13 +10,14 @@ import { StatusCode } from "../../src/gen/clarifai/api/status/status_code_pb.ts"
 import { assert, assertEquals } from "@std/assert";
 
 /** A gRPC server stand-in that keeps each write of the request body. */
-function recorder(writes: Uint8Array[][]) {
+function recorder(writes: Uint8Array[][], room?: () => Promise<void> | undefined) {
   return createChunkedPostInputs({
+    room,
     baseUrl: "http://127.0.0.1:1",
     httpClient: async (req: UniversalClientRequest) => {
       const got: Uint8Array[] = [];
-      for await (const chunk of req.body ?? []) got.push(chunk);
       writes.push(got);
+      for await (const chunk of req.body ?? []) got.push(chunk);
       const message = toBinary(
         MultiInputResponseSchema,
         create(MultiInputResponseSchema, { status: { code: StatusCode.SUCCESS } }),
@@ -82,4 +83,21 @@ Deno.test("chunked PostInputs writes a request of small inputs in one piece, med
       create(PostInputsRequestSchema, { ...fields, inputs: [urls[0], big, urls[1]] }),
     ),
   );
+});
+
+Deno.test("chunked PostInputs waits for room in the connection before each write", async () => {
+  const writes: Uint8Array[][] = [];
+  let calls = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const post = recorder(writes, () => (calls++, calls === 2 ? gate : undefined));
+  const media = new Uint8Array(3 * 1024 * 1024 + 10).fill(5);
+  const big = create(InputSchema, { id: "big", data: { video: { base64: media } } });
+  const sent = post({ userAppId: { userId: "u", appId: "a" } }, [big]);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assertEquals(writes[0].length, 1, "the second write waits for room");
+  open();
+  await sent;
+  assertEquals(calls, writes[0].length, "one look at the room per write");
+  assert(writes[0].length >= 4, `${writes[0].length} writes`);
 });
