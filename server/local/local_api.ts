@@ -8,6 +8,7 @@
 import { withTransportFaults } from "./fault_layer.ts";
 import { type FaultCounts, FaultInjector, type FaultOptions, parseFaults } from "./faults.ts";
 import { InputProcessor } from "./input_processor.ts";
+import { MessageBuffers } from "./message_buffers.ts";
 import { listenOnePort } from "./one_port_server.ts";
 import { createProtocolHandler } from "./protocol_handler.ts";
 import { createRestApp } from "./rest_app.ts";
@@ -168,9 +169,10 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     contentUrl: (hash) => `${baseUrl}/local/blobs/${hash}`,
   });
   const rest = createRestApp({ service, store, maxRequestBytes });
+  const buffers = new MessageBuffers();
   const faulty = withTransportFaults(
     faults,
-    createProtocolHandler(service, rest, maxRequestBytes),
+    createProtocolHandler(service, rest, maxRequestBytes, buffers),
   );
   const server = await listenOnePort(faulty.handle, port, hostname);
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
@@ -185,6 +187,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       versions.close();
       faulty.cancelDelayed();
       await server.close();
+      buffers.close();
       store.close();
     })();
     return closing;

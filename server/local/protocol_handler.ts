@@ -20,6 +20,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
 import { V2 } from "../../src/gen/clarifai/api/service_pb.ts";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./fault_layer.ts";
+import type { MessageBuffers } from "./message_buffers.ts";
 import { destroyConnection } from "./one_port_server.ts";
 import type { NodeEnv } from "./rest_app.ts";
 import { answerUnknownRpc, V2_PATH_PREFIX } from "./unknown_rpc.ts";
@@ -57,6 +58,8 @@ function serviceImpl(service: LocalV2Service): ServiceImpl<typeof V2> {
  * @param service The service.
  * @param rest The REST app (also serving any other HTTP path).
  * @param maxRequestBytes The largest RPC request read.
+ * @param buffers Where gRPC messages are gathered, reused from request to request (default:
+ * fresh memory for each message).
  * @returns The Node handler.
  *
  * @example Answer a Connect call
@@ -89,6 +92,7 @@ export function createProtocolHandler(
   service: LocalV2Service,
   rest: Hono<NodeEnv>,
   maxRequestBytes: number,
+  buffers?: MessageBuffers,
 ): NodeHandler {
   // overrideGlobalObjects: false keeps the process's own Response class, which Deno.serve needs
   // when the local API runs in the same process as a Hono app served by Deno.
@@ -111,18 +115,22 @@ export function createProtocolHandler(
     contextValues: (req) => createContextValues().set(kNodeRequest, req),
   });
   // deno-lint-ignore no-explicit-any
-  return (req, res) => adapter(wholeGrpcMessages(req, maxRequestBytes) as any, res as any);
+  return (req, res) => adapter(wholeGrpcMessages(req, maxRequestBytes, buffers) as any, res as any);
 }
 
 /**
  * Hands a gRPC request's body to Connect one whole message at a time. Connect's envelope
  * decoder sums the lengths of every chunk it holds on each new chunk, so a 50 MB message that
- * arrives in thousands of HTTP/2 DATA chunks cost quadratic time: 27 % of the local API's busy
- * CPU while storing 50 MB videos (`cons` and `byteLength` in `envelope.js`), more than SHA-256.
- * Each message is copied once into a buffer of its size instead (a length over
- * `maxRequestBytes` passes through as it came, for Connect to refuse).
+ * arrives in 3,800 HTTP/2 DATA chunks costs quadratic time (about 50 ms). Each message is copied
+ * once into a buffer of `buffers` instead, which Connect copies (synchronously, into memory of
+ * its own) before it asks for the next chunk; the buffer then goes back for the next message.
+ * A length over `maxRequestBytes` passes through as it came, for Connect to refuse.
  */
-function wholeGrpcMessages(req: NodeRequest, maxRequestBytes: number): NodeRequest {
+function wholeGrpcMessages(
+  req: NodeRequest,
+  maxRequestBytes: number,
+  buffers: MessageBuffers | undefined,
+): NodeRequest {
   const type = req.headers?.["content-type"];
   if (typeof type !== "string" || !type.startsWith("application/grpc")) return req;
   const request = req as NodeRequest & {
@@ -131,7 +139,7 @@ function wholeGrpcMessages(req: NodeRequest, maxRequestBytes: number): NodeReque
   const original = request.iterator;
   if (typeof original !== "function") return req;
   request.iterator = (options?: unknown) =>
-    coalesceMessages(original.call(request, options), maxRequestBytes);
+    coalesceMessages(original.call(request, options), maxRequestBytes, buffers);
   return req;
 }
 
@@ -139,8 +147,14 @@ function wholeGrpcMessages(req: NodeRequest, maxRequestBytes: number): NodeReque
  * Re-chunks a stream of gRPC envelopes (a flag byte, a 4-byte length, the message) so that
  * each envelope comes as one chunk.
  *
+ * With `buffers`, an envelope's chunk is gathered in a buffer of the pool, and the buffer goes
+ * back to the pool when the consumer asks for the next chunk: a chunk is then valid only until
+ * the next one is asked for (Connect's decoder copies it at once). Without, each envelope gets
+ * memory of its own.
+ *
  * @param source The body's chunks.
  * @param maxBytes Envelopes longer than this pass through in the chunks they came in.
+ * @param buffers Where envelopes are gathered (default: fresh memory for each).
  * @returns The envelopes, one a chunk.
  *
  * @example Two envelopes split across three chunks
@@ -157,8 +171,9 @@ function wholeGrpcMessages(req: NodeRequest, maxRequestBytes: number): NodeReque
 export async function* coalesceMessages(
   source: AsyncIterable<Uint8Array>,
   maxBytes: number,
+  buffers?: MessageBuffers,
 ): AsyncGenerator<Uint8Array> {
-  let head = new Uint8Array(0);
+  let head: Uint8Array = new Uint8Array(0);
   let out: Uint8Array | undefined;
   let at = 0;
   let passThrough = false;
@@ -171,10 +186,14 @@ export async function* coalesceMessages(
     while (rest.length > 0) {
       if (out === undefined) {
         const need = 5 - head.length;
-        const joined = new Uint8Array(head.length + Math.min(need, rest.length));
-        joined.set(head);
-        joined.set(rest.subarray(0, need), head.length);
-        head = joined;
+        if (head.length === 0 && rest.length >= 5) {
+          head = rest.subarray(0, 5);
+        } else {
+          const joined = new Uint8Array(head.length + Math.min(need, rest.length));
+          joined.set(head);
+          joined.set(rest.subarray(0, need), head.length);
+          head = joined;
+        }
         rest = rest.subarray(need);
         if (head.length < 5) break;
         const length = new DataView(head.buffer, head.byteOffset, 5).getUint32(1);
@@ -185,7 +204,7 @@ export async function* coalesceMessages(
           head = new Uint8Array(0);
           break;
         }
-        out = new Uint8Array(5 + length);
+        out = buffers ? buffers.take(5 + length) : new Uint8Array(5 + length);
         out.set(head);
         at = 5;
         head = new Uint8Array(0);
@@ -195,8 +214,10 @@ export async function* coalesceMessages(
       at += n;
       rest = rest.subarray(n);
       if (at === out.length) {
-        yield out;
+        const whole = out;
         out = undefined;
+        yield whole;
+        buffers?.give(whole);
       }
     }
   }
