@@ -18,10 +18,15 @@ import {
   InputSchema,
   type UserAppIDSet,
 } from "../../../src/gen/clarifai/api/resources_pb.ts";
-import { type PostInputsRequest, V2 } from "../../../src/gen/clarifai/api/service_pb.ts";
+import {
+  type MultiInputResponse,
+  type PostInputsRequest,
+  V2,
+} from "../../../src/gen/clarifai/api/service_pb.ts";
 import type { Status } from "../../../src/gen/clarifai/api/status/status_pb.ts";
 import { StatusCode } from "../../../src/gen/clarifai/api/status/status_code_pb.ts";
 import { localStatus } from "../local_status.ts";
+import { STAGED_BYTES } from "../store/blob_store.ts";
 import { type Content, contentOf, dataReason, idReason } from "../validation.ts";
 import {
   Answer,
@@ -41,10 +46,14 @@ import {
 import { syncInputLevelAnnotation } from "./input_level.ts";
 import { inputMessage, jobMessage } from "./messages.ts";
 
-/** An input that passed validation: its content and the SHA-256 of its bytes. */
+/**
+ * An input that passed validation: its content, the SHA-256 of its bytes, and the temporary
+ * file its bytes were written to ahead of the transaction (large contents only).
+ */
 interface Prepared {
   content: Content;
   hash: string | null;
+  staged?: string;
 }
 
 /**
@@ -159,7 +168,7 @@ function storeInput(ctx: HandlerContext, input: Input, p: Prepared, r: StoreRequ
   r.taken.add(id);
   const kind = p.content.kind;
   const data = dataWithoutBytes(input, kind);
-  if (kind !== "text" && p.content.bytes) ctx.store.blobs.put(p.hash!, p.content.bytes);
+  if (kind !== "text" && p.content.bytes) ctx.store.blobs.put(p.hash!, p.content.bytes, p.staged);
   assignRegionIds(data);
   const status = localStatus(StatusCode.INPUT_PENDING);
   ctx.store.inputs.insert({
@@ -188,6 +197,37 @@ function storeInput(ctx: HandlerContext, input: Input, p: Prepared, r: StoreRequ
     modifiedAt: ms(r.now),
     status,
     datasetIds: input.datasetIds,
+  });
+}
+
+/** PostInputs' transaction: stores the prepared inputs and answers. */
+function storeInputs(
+  ctx: HandlerContext,
+  req: PostInputsRequest,
+  u: UserAppIDSet,
+  jobId: string,
+  idCounts: Map<string, number>,
+  prepared: (Prepared | Status)[],
+): MultiInputResponse {
+  const now = Date.now();
+  const results = ctx.store.transaction(() => {
+    const app = appOf(ctx, u);
+    ctx.store.jobs.upsert(app, jobId, now);
+    const suffix = req.inputIdConflictResolution === InputIDConflictResolution.SUFFIX;
+    const r: StoreRequest = { app, u, jobId, suffix, taken: new Set(idCounts.keys()), now };
+    return req.inputs.map((input, i) => {
+      const p = prepared[i];
+      if (!("content" in p)) {
+        return create(InputSchema, { id: input.id, status: p, datasetIds: input.datasetIds });
+      }
+      return storeInput(ctx, input, p, r);
+    });
+  });
+  if (results.some((r) => r.status?.code === StatusCode.INPUT_PENDING)) ctx.onInputsStored();
+  return create(V2.method.postInputs.output, {
+    status: overallStatus(results.map((r) => r.status!)),
+    inputs: results,
+    inputsAddJob: jobMessage(ctx, appOf(ctx, u), jobId),
   });
 }
 
@@ -225,25 +265,18 @@ export function inputHandlers(
         if (input.id !== "") idCounts.set(input.id, (idCounts.get(input.id) ?? 0) + 1);
       }
       const prepared = req.inputs.map((input) => prepareInput(input, idCounts));
-      const now = Date.now();
-      const results = ctx.store.transaction(() => {
-        const app = appOf(ctx, u);
-        ctx.store.jobs.upsert(app, jobId, now);
-        const suffix = req.inputIdConflictResolution === InputIDConflictResolution.SUFFIX;
-        const r: StoreRequest = { app, u, jobId, suffix, taken: new Set(idCounts.keys()), now };
-        return req.inputs.map((input, i) => {
-          const p = prepared[i];
-          if (!("content" in p)) {
-            return create(InputSchema, { id: input.id, status: p, datasetIds: input.datasetIds });
-          }
-          return storeInput(ctx, input, p, r);
-        });
+      const large = prepared.filter((p): p is Prepared =>
+        "content" in p && p.hash !== null && p.content.bytes!.length >= STAGED_BYTES
+      );
+      const store = () => storeInputs(ctx, req, u, jobId, idCounts, prepared);
+      if (large.length === 0) return store();
+      // Large contents are written before the transaction, off the event loop.
+      const staging = large.map(async (p) => {
+        p.staged = await ctx.store.blobs.stage(p.hash!, p.content.bytes!);
       });
-      if (results.some((r) => r.status?.code === StatusCode.INPUT_PENDING)) ctx.onInputsStored();
-      return create(V2.method.postInputs.output, {
-        status: overallStatus(results.map((r) => r.status!)),
-        inputs: results,
-        inputsAddJob: jobMessage(ctx, appOf(ctx, u), jobId),
+      return Promise.all(staging).then(store).finally(async () => {
+        await Promise.allSettled(staging);
+        for (const p of large) ctx.store.blobs.unstage(p.staged);
       });
     },
 

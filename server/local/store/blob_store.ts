@@ -1,7 +1,16 @@
 /**
- * The local API's content bytes, stored once per SHA-256: as files in `<data>/blobs/` (written
- * whole under a temporary name, then renamed), or in the database for a store in memory. Files
- * keep large uploads out of SQLite's journal, which wrote every byte twice.
+ * The local API's content bytes, stored once per SHA-256: as files in `<data>/blobs/`, or in the
+ * database for a store in memory. Files keep large uploads out of SQLite's journal, which wrote
+ * every byte twice.
+ *
+ * A blob exists through its row, never through its file alone, and a file is written whole
+ * before the transaction that adds its row commits: a file without a row (left by a crash or a
+ * rolled-back request) is never read, and is written over when the same content comes again. So
+ * no blob is ever visible half-written. Small contents are written straight under their final
+ * name inside the transaction; contents from {@linkcode STAGED_BYTES} up are written before it
+ * ({@linkcode BlobStore.prototype.stage}, off the event loop) under a temporary name, renamed in
+ * it. The row keeps the content's first {@linkcode HEAD_BYTES} bytes, so processing sniffs a
+ * format without opening the file.
  *
  * @module
  */
@@ -14,10 +23,20 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SqliteDb } from "./sqlite_db.ts";
 
-/** The table's schema: which hashes exist (and their bytes when kept in the database). */
+/** How many of a content's first bytes its row keeps (for sniffing without the file). */
+export const HEAD_BYTES = 64;
+
+/** Contents of at least this many bytes are written before the transaction, asynchronously. */
+export const STAGED_BYTES = 1024 * 1024;
+
+/**
+ * The table's schema: which hashes exist, with their bytes when kept in the database, or the
+ * first {@linkcode HEAD_BYTES} of them when kept in a file (none in stores written before).
+ */
 export const BLOBS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS blobs (
   hash TEXT PRIMARY KEY,
@@ -60,22 +79,64 @@ export class BlobStore {
   }
 
   /**
-   * Stores content bytes under their hash (once).
+   * Whether content with this hash is stored.
+   *
+   * @param hash SHA-256 hex.
+   * @returns `true` when it is.
+   */
+  has(hash: string): boolean {
+    return this.#db.sql("SELECT 1 FROM blobs WHERE hash = ?").get(hash) !== undefined;
+  }
+
+  /**
+   * Writes large content under a temporary name ahead of its transaction, off the event loop,
+   * unless it is small, already stored or kept in the database. Pass the name to
+   * {@linkcode BlobStore.prototype.put}, and {@linkcode BlobStore.prototype.unstage} it once
+   * the transaction is over (it is gone by then when `put` used it).
    *
    * @param hash SHA-256 hex of `bytes`.
    * @param bytes The content.
+   * @returns The temporary file, or `undefined` when nothing was written.
    */
-  put(hash: string, bytes: Uint8Array): void {
+  async stage(hash: string, bytes: Uint8Array): Promise<string | undefined> {
+    if (this.#dir === undefined || bytes.length < STAGED_BYTES || this.has(hash)) return undefined;
+    const temp = `${this.#path(hash)}.${crypto.randomUUID()}.tmp`;
+    try {
+      await writeFile(temp, bytes);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+    return temp;
+  }
+
+  /**
+   * Removes a staged file that no `put` used (a no-op for one it used).
+   *
+   * @param staged The name {@linkcode BlobStore.prototype.stage} returned, if any.
+   */
+  unstage(staged: string | undefined): void {
+    if (staged !== undefined) rmSync(staged, { force: true });
+  }
+
+  /**
+   * Stores content bytes under their hash (once): call it inside the transaction that records
+   * their use.
+   *
+   * @param hash SHA-256 hex of `bytes`.
+   * @param bytes The content.
+   * @param staged The content already written by {@linkcode BlobStore.prototype.stage}.
+   */
+  put(hash: string, bytes: Uint8Array, staged?: string): void {
     const insert = this.#db.sql("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?, ?)");
     if (this.#dir === undefined) {
       insert.run(hash, bytes);
       return;
     }
-    if (Number(insert.run(hash, new Uint8Array(0)).changes) === 0) return;
+    if (Number(insert.run(hash, bytes.subarray(0, HEAD_BYTES)).changes) === 0) return;
     const path = this.#path(hash);
-    const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    writeFileSync(temp, bytes);
-    renameSync(temp, path);
+    if (staged !== undefined) renameSync(staged, path);
+    else writeFileSync(path, bytes);
   }
 
   /**
@@ -103,13 +164,14 @@ export class BlobStore {
    * @returns The bytes, or `undefined`.
    */
   head(hash: string, length: number): Uint8Array | undefined {
-    if (this.#dir === undefined) {
-      const row = this.#db.sql("SELECT substr(bytes, 1, ?) AS head FROM blobs WHERE hash = ?")
-        .get(length, hash);
-      return row === undefined ? undefined : row.head as Uint8Array;
-    }
-    if (this.#db.sql("SELECT 1 FROM blobs WHERE hash = ?").get(hash) === undefined) {
-      return undefined;
+    const memory = this.#dir === undefined;
+    const row = this.#db.sql("SELECT substr(bytes, 1, ?) AS head FROM blobs WHERE hash = ?")
+      .get(memory ? length : Math.min(length, HEAD_BYTES), hash);
+    if (row === undefined) return undefined;
+    const kept = (row.head ?? new Uint8Array(0)) as Uint8Array; // SQLite: NULL for an empty blob
+    // A file's row keeps its first HEAD_BYTES (all of a shorter content; none from before).
+    if (memory || (kept.length > 0 && (kept.length === length || kept.length < HEAD_BYTES))) {
+      return kept;
     }
     let fd: number | undefined;
     try {

@@ -94,24 +94,33 @@ Deno.test("Connect's envelope decoder copies a whole envelope before it asks for
 
 Deno.test({
   name: "gRPC over HTTP/2: large messages sent at once and one after the other are stored intact",
-  permissions: { net: ["127.0.0.1"], read: true, env: true, sys: true },
+  permissions: { net: ["127.0.0.1"], read: true, write: true, env: true, sys: true },
   async fn() {
-    await using api = await startLocalApi({ dataDir: ":memory:", key: KEY });
-    const client = v2Client(api.baseUrl, createGrpcTransport({ baseUrl: api.baseUrl }));
-    const sizes = [300_000, 1_200_000, 700_000, 2_500_000];
-    for (const round of [1, 2]) {
-      const contents = sizes.map((size, i) => jpeg(size, 16 * round + i));
-      const answers = await Promise.all(contents.map((bytes, i) =>
-        client.postInputs({
-          userAppId: UA,
-          inputs: [{ id: `r${round}-${i}`, data: { image: { base64: bytes } } }],
-        }, AUTH)
-      ));
-      for (const [i, answer] of answers.entries()) {
-        assertEquals(answer.inputs[0].status?.code, StatusCode.INPUT_PENDING);
-        const stored = await fetch(answer.inputs[0].data!.image!.url);
-        assertEquals(new Uint8Array(await stored.arrayBuffer()), contents[i], `r${round}-${i}`);
+    const dataDir = await Deno.makeTempDir({ prefix: "upflow-local-" });
+    try {
+      await using api = await startLocalApi({ dataDir, key: KEY });
+      const client = v2Client(api.baseUrl, createGrpcTransport({ baseUrl: api.baseUrl }));
+      // From 1 MiB, content is written ahead of the transaction; the last is the first again.
+      const sizes = [300_000, 1_200_000, 700_000, 2_500_000];
+      for (const round of [1, 2]) {
+        const contents = sizes.map((size, i) => jpeg(size, 16 * round + i));
+        contents.push(contents[1]);
+        const answers = await Promise.all(contents.map((bytes, i) =>
+          client.postInputs({
+            userAppId: UA,
+            inputs: [{ id: `r${round}-${i}`, data: { image: { base64: bytes } } }],
+          }, AUTH)
+        ));
+        for (const [i, answer] of answers.entries()) {
+          assertEquals(answer.inputs[0].status?.code, StatusCode.INPUT_PENDING);
+          const stored = await fetch(answer.inputs[0].data!.image!.url);
+          assertEquals(new Uint8Array(await stored.arrayBuffer()), contents[i], `r${round}-${i}`);
+        }
       }
+      const files = [...Deno.readDirSync(`${dataDir}/blobs`)].map((e) => e.name);
+      assertEquals(files.length, 8, "one file per content, no temporary file left");
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
     }
   },
 });

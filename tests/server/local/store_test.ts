@@ -4,9 +4,11 @@
  * counts, filters and paging, and transactions that roll back.
  */
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { type InputRow, LocalStore } from "../../../server/local/store.ts";
+import { DATABASE_FILE, type InputRow, LocalStore } from "../../../server/local/store.ts";
+import { HEAD_BYTES, STAGED_BYTES } from "../../../server/local/store/blob_store.ts";
 
 const PAGE = { offset: 0, limit: 100 };
 
@@ -101,6 +103,75 @@ Deno.test("LocalStore stores content once per hash", async () => {
     assertEquals(store.blobs.head("nope", 2), undefined);
     const names = [...Deno.readDirSync(join(dir, "blobs"))].map((e) => e.name);
     assertEquals(names, ["h"], "no temporary file is left behind");
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("BlobStore: a file without its row is never read, and is written over", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
+  try {
+    const store = new LocalStore(dir);
+    // What a crash in the middle of a write, or a rolled-back request, leaves behind.
+    writeFileSync(join(dir, "blobs", "h"), new Uint8Array([1, 2]));
+    assertEquals(store.blobs.get("h"), undefined);
+    assertEquals(store.blobs.head("h", 2), undefined);
+    assertThrows(() =>
+      store.transaction(() => {
+        store.blobs.put("h", new Uint8Array([3, 4, 5]));
+        throw new Error("rolled back");
+      })
+    );
+    assertEquals(store.blobs.get("h"), undefined, "the row went with the transaction");
+    store.blobs.put("h", new Uint8Array([6, 7, 8, 9]));
+    assertEquals(store.blobs.get("h"), new Uint8Array([6, 7, 8, 9]));
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("BlobStore.head answers from the row, and from the file for rows without a head", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
+  try {
+    const store = new LocalStore(dir);
+    const long = Uint8Array.from({ length: HEAD_BYTES * 2 }, (_, i) => i);
+    store.blobs.put("long", long);
+    store.blobs.put("short", new Uint8Array([1, 2, 3]));
+    Deno.removeSync(join(dir, "blobs", "long"));
+    Deno.removeSync(join(dir, "blobs", "short"));
+    assertEquals(store.blobs.head("long", 16), long.subarray(0, 16), "no file needed");
+    assertEquals(store.blobs.head("short", 16), new Uint8Array([1, 2, 3]));
+    assertEquals(store.blobs.head("long", HEAD_BYTES + 1), undefined, "more than kept: the file");
+    store.blobs.put("old", long);
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec("UPDATE blobs SET bytes = x'' WHERE hash = 'old'"); // as stores before heads were kept
+    db.close();
+    assertEquals(store.blobs.head("old", 16), long.subarray(0, 16));
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("BlobStore.stage writes large content ahead; put renames it, unstage drops the unused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
+  try {
+    const store = new LocalStore(dir);
+    const large = new Uint8Array(STAGED_BYTES).fill(5);
+    const names = () => [...Deno.readDirSync(join(dir, "blobs"))].map((e) => e.name).sort();
+    assertEquals(await store.blobs.stage("small", new Uint8Array(10)), undefined);
+    const first = await store.blobs.stage("big", large);
+    const second = await store.blobs.stage("big", large); // the same content, at the same time
+    assert(first !== undefined && second !== undefined && first !== second);
+    store.transaction(() => store.blobs.put("big", large, first));
+    store.transaction(() => store.blobs.put("big", large, second)); // already stored: unused
+    store.blobs.unstage(first);
+    store.blobs.unstage(second);
+    assertEquals(names(), ["big"]);
+    assertEquals(store.blobs.get("big"), large);
+    assertEquals(await store.blobs.stage("big", large), undefined, "stored: nothing to write");
     store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
