@@ -270,7 +270,7 @@ export function inputHandlers(
       );
       const store = () => storeInputs(ctx, req, u, jobId, idCounts, prepared);
       if (large.length === 0) return store();
-      // Large contents are written before the transaction, off the event loop.
+      // Large contents are written before the transaction, other requests going on meanwhile.
       const staging = large.map(async (p) => {
         p.staged = await ctx.store.blobs.stage(p.hash!, p.content.bytes!);
       });

@@ -8,8 +8,8 @@
  * rolled-back request) is never read, and is written over when the same content comes again. So
  * no blob is ever visible half-written. Small contents are written straight under their final
  * name inside the transaction; contents from {@linkcode STAGED_BYTES} up are written before it
- * ({@linkcode BlobStore.prototype.stage}, off the event loop) under a temporary name, renamed in
- * it. The row keeps the content's first {@linkcode HEAD_BYTES} bytes, so processing sniffs a
+ * ({@linkcode BlobStore.prototype.stage}: `node:fs/promises`, a chunk at a time, so other
+ * requests go on between the chunks) under a temporary name, renamed in it. The row keeps the content's first {@linkcode HEAD_BYTES} bytes, so processing sniffs a
  * format without opening the file.
  *
  * @module
@@ -89,8 +89,9 @@ export class BlobStore {
   }
 
   /**
-   * Writes large content under a temporary name ahead of its transaction, off the event loop,
-   * unless it is small, already stored or kept in the database. Pass the name to
+   * Writes large content under a temporary name ahead of its transaction (a chunk at a time,
+   * other requests going on between the chunks), unless it is small, already stored or kept in
+   * the database. Pass the name to
    * {@linkcode BlobStore.prototype.put}, and {@linkcode BlobStore.prototype.unstage} it once
    * the transaction is over (it is gone by then when `put` used it).
    *

@@ -61,8 +61,9 @@ Deno.test({
         const regionData = new theirResources.Data();
         regionData.addConcepts(new theirResources.Concept().setId("cat").setValue(1));
         region.setData(regionData);
+        // The second makes a request over 64 KiB: parsed ahead, in a reused buffer.
         const data = new theirResources.Data()
-          .setImage(new theirResources.Image().setBase64(jpeg(100 + i)));
+          .setImage(new theirResources.Image().setBase64(jpeg(i === 0 ? 100 : 300_000, 7)));
         data.addRegions(region);
         return new theirResources.Input().setId(id).setData(data);
       });
@@ -91,6 +92,8 @@ Deno.test({
       assertEquals(region.getData().getConceptsList()[0].getId(), "cat");
       assert(region.getId() !== "", "a region ID is assigned");
       assertMatch(first.getData().getImage().getUrl(), /\/local\/blobs\/[0-9a-f]{64}$/);
+      const second = await fetch(listed.getInputsList()[1].getData().getImage().getUrl());
+      assertEquals(new Uint8Array(await second.arrayBuffer()), jpeg(300_000, 7));
 
       const job = await unary(
         "getInputsAddJob",

@@ -1,10 +1,17 @@
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pipe, transformSplitEnvelope } from "@connectrpc/connect/protocol";
-import { coalesceMessages } from "../../../server/local/protocol_handler.ts";
+import {
+  coalesceMessages,
+  takeParsedAhead,
+  wholeGrpcMessages,
+} from "../../../server/local/grpc_messages.ts";
+import type { NodeRequest } from "../../../server/local/fault_layer.ts";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { PostInputsRequestSchema } from "../../../src/gen/clarifai/api/service_pb.ts";
 import { MessageBuffers } from "../../../server/local/message_buffers.ts";
 import { startLocalApi } from "../../../server/local/local_api.ts";
 import { StatusCode } from "../../../src/gen/clarifai/api/status/status_code_pb.ts";
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { AUTH, jpeg, KEY, UA, v2Client } from "./_helpers.ts";
 
 function envelope(bytes: number[]): number[] {
@@ -90,6 +97,42 @@ Deno.test("Connect's envelope decoder copies a whole envelope before it asks for
     decoded.push([...env.data]);
   }
   assertEquals(decoded, messages);
+});
+
+Deno.test("a large PostInputs message is parsed ahead, in a buffer kept until it is released", async () => {
+  const content = jpeg(200_000, 3);
+  const message = toBinary(
+    PostInputsRequestSchema,
+    create(PostInputsRequestSchema, {
+      inputs: [{ id: "a", data: { image: { base64: content } } }],
+    }),
+  );
+  const body = new Uint8Array(envelope([...message]));
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < body.length; at += 16_384) chunks.push(body.subarray(at, at + 16_384));
+  const buffers = new MessageBuffers();
+  try {
+    const req = {
+      headers: { "content-type": "application/grpc" },
+      url: "/clarifai.api.V2/PostInputs",
+      iterator: () => ReadableStream.from(chunks),
+    } as unknown as NodeRequest & { iterator(): AsyncIterable<Uint8Array> };
+    wholeGrpcMessages(req, 1 << 20, buffers);
+    const out = await Array.fromAsync(req.iterator());
+    assertEquals(out.map((c) => [...c]), [[0, 0, 0, 0, 0]], "Connect gets an empty message");
+    const ahead = takeParsedAhead(req)!;
+    assertEquals(takeParsedAhead(req), undefined, "taken once");
+    const parsed = ahead.message as { inputs: { data: { image: { base64: Uint8Array } } }[] };
+    const bytes = parsed.inputs[0].data.image.base64;
+    assertEquals(bytes, content);
+    const other = buffers.take(body.length);
+    assert(other.buffer !== bytes.buffer, "not reused before the release");
+    ahead.release();
+    ahead.release();
+    assert(buffers.take(body.length).buffer === bytes.buffer, "reused after it");
+  } finally {
+    buffers.close();
+  }
 });
 
 Deno.test({
