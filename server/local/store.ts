@@ -180,12 +180,14 @@ export class LocalStore {
       const changes = this.inputs.delete(app, ids);
       this.datasets.removeInputs(app, ids);
       this.annotations.deleteOfInputs(app, ids);
-      const unused = hashes.filter((hash) =>
-        !this.inputs.usesHash(hash) && this.blobs.forget(hash)
-      );
-      return { changes, unused };
+      const files: string[] = [];
+      for (const hash of hashes) {
+        const file = this.inputs.usesHash(hash) ? undefined : this.blobs.forget(hash);
+        if (file !== undefined) files.push(file);
+      }
+      return { changes, files };
     });
-    this.blobs.removeFiles(deleted.unused);
+    this.blobs.removeFiles(deleted.files);
     return deleted.changes;
   }
 

@@ -26,7 +26,7 @@ import {
 import type { Status } from "../../../src/gen/clarifai/api/status/status_pb.ts";
 import { StatusCode } from "../../../src/gen/clarifai/api/status/status_code_pb.ts";
 import { localStatus } from "../local_status.ts";
-import { STAGED_BYTES } from "../store/blob_store.ts";
+import { type BlobContent, STAGED_BYTES } from "../store/blob_store.ts";
 import { type Content, contentOf, dataReason, idReason } from "../validation.ts";
 import {
   Answer,
@@ -137,6 +137,8 @@ interface StoreRequest {
   suffix: boolean;
   taken: Set<string>;
   now: number;
+  /** The content bytes of the inputs stored, for the blob store at the end. */
+  contents: BlobContent[];
 }
 
 /** Resolves the ID of one prepared input, or the status that refuses it. */
@@ -168,7 +170,9 @@ function storeInput(ctx: HandlerContext, input: Input, p: Prepared, r: StoreRequ
   r.taken.add(id);
   const kind = p.content.kind;
   const data = dataWithoutBytes(input, kind);
-  if (kind !== "text" && p.content.bytes) ctx.store.blobs.put(p.hash!, p.content.bytes, p.staged);
+  if (kind !== "text" && p.content.bytes) {
+    r.contents.push({ hash: p.hash!, bytes: p.content.bytes, staged: p.staged });
+  }
   assignRegionIds(data);
   const status = localStatus(StatusCode.INPUT_PENDING);
   ctx.store.inputs.insert({
@@ -214,14 +218,17 @@ function storeInputs(
     const app = appOf(ctx, u);
     ctx.store.jobs.upsert(app, jobId, now);
     const suffix = req.inputIdConflictResolution === InputIDConflictResolution.SUFFIX;
-    const r: StoreRequest = { app, u, jobId, suffix, taken: new Set(idCounts.keys()), now };
-    return req.inputs.map((input, i) => {
+    const taken = new Set(idCounts.keys());
+    const r: StoreRequest = { app, u, jobId, suffix, taken, now, contents: [] };
+    const stored = req.inputs.map((input, i) => {
       const p = prepared[i];
       if (!("content" in p)) {
         return create(InputSchema, { id: input.id, status: p, datasetIds: input.datasetIds });
       }
       return storeInput(ctx, input, p, r);
     });
+    ctx.store.blobs.putAll(r.contents); // the request's small contents in one file
+    return stored;
   });
   if (results.some((r) => r.status?.code === StatusCode.INPUT_PENDING)) ctx.onInputsStored();
   return create(V2.method.postInputs.output, {

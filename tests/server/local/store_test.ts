@@ -12,6 +12,11 @@ import { HEAD_BYTES, STAGED_BYTES } from "../../../server/local/store/blob_store
 
 const PAGE = { offset: 0, limit: 100 };
 
+/** The files in a store's blob folder. */
+function blobFiles(dir: string): string[] {
+  return [...Deno.readDirSync(join(dir, "blobs"))].map((e) => e.name).sort();
+}
+
 function input(app: number, id: string, extra: Partial<InputRow> = {}): Omit<InputRow, "seq"> {
   return {
     app,
@@ -60,7 +65,7 @@ Deno.test("LocalStore keeps everything across reopening, content as files", asyn
     first.annotations.insert(app, annotation("an1", "a"));
     first.jobs.upsert(app, "job-1", 1);
     first.close();
-    assert(existsSync(join(dir, "blobs", "h1")), "content is a file named by its hash");
+    assertEquals(blobFiles(dir).map((n) => n.slice(0, 5)), ["pack-"], "small content is packed");
 
     const second = new LocalStore(dir);
     assertEquals(second.findApp("me", "demo"), app);
@@ -101,15 +106,14 @@ Deno.test("LocalStore stores content once per hash", async () => {
     assertEquals(store.blobs.head("h", 2), new Uint8Array([1, 2]));
     assertEquals(store.blobs.get("nope"), undefined);
     assertEquals(store.blobs.head("nope", 2), undefined);
-    const names = [...Deno.readDirSync(join(dir, "blobs"))].map((e) => e.name);
-    assertEquals(names, ["h"], "no temporary file is left behind");
+    assertEquals(blobFiles(dir).length, 1, "one pack: the second put wrote nothing");
     store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("BlobStore: a file without its row is never read, and is written over", async () => {
+Deno.test("BlobStore: a file no row points to is never read", async () => {
   const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
   try {
     const store = new LocalStore(dir);
@@ -132,23 +136,72 @@ Deno.test("BlobStore: a file without its row is never read, and is written over"
   }
 });
 
-Deno.test("BlobStore.head answers from the row, and from the file for rows without a head", async () => {
+Deno.test("BlobStore.head answers from the row, and from the file beyond it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
   try {
     const store = new LocalStore(dir);
     const long = Uint8Array.from({ length: HEAD_BYTES * 2 }, (_, i) => i);
-    store.blobs.put("long", long);
-    store.blobs.put("short", new Uint8Array([1, 2, 3]));
-    Deno.removeSync(join(dir, "blobs", "long"));
-    Deno.removeSync(join(dir, "blobs", "short"));
+    store.blobs.putAll([
+      { hash: "long", bytes: long },
+      { hash: "short", bytes: new Uint8Array([1, 2, 3]) },
+    ]);
+    assertEquals(store.blobs.head("long", HEAD_BYTES + 8), long.subarray(0, HEAD_BYTES + 8));
+    for (const name of blobFiles(dir)) Deno.removeSync(join(dir, "blobs", name));
     assertEquals(store.blobs.head("long", 16), long.subarray(0, 16), "no file needed");
     assertEquals(store.blobs.head("short", 16), new Uint8Array([1, 2, 3]));
     assertEquals(store.blobs.head("long", HEAD_BYTES + 1), undefined, "more than kept: the file");
-    store.blobs.put("old", long);
-    const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec("UPDATE blobs SET bytes = x'' WHERE hash = 'old'"); // as stores before heads were kept
-    db.close();
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("BlobStore reads a store written before packs and heads, and adds to it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
+  try {
+    const long = Uint8Array.from({ length: 300 }, (_, i) => i & 255);
+    Deno.mkdirSync(join(dir, "blobs"));
+    const old = new DatabaseSync(join(dir, DATABASE_FILE));
+    old.exec("CREATE TABLE blobs (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL)");
+    old.exec("INSERT INTO blobs (hash, bytes) VALUES ('old', x'')");
+    old.close();
+    writeFileSync(join(dir, "blobs", "old"), long);
+    const store = new LocalStore(dir);
     assertEquals(store.blobs.head("old", 16), long.subarray(0, 16));
+    assertEquals(store.blobs.get("old"), long);
+    store.blobs.put("new", long);
+    assertEquals(store.blobs.get("new"), long);
+    const app = store.appKey("me", "demo");
+    store.inputs.insert(input(app, "a", { contentHash: "old" }));
+    store.deleteInputs(app, ["a"]);
+    assertEquals(store.blobs.get("old"), undefined);
+    assert(!existsSync(join(dir, "blobs", "old")), "its own file is gone");
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("BlobStore: a pack file goes once no content in it is used", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "upflow-store-" });
+  try {
+    const store = new LocalStore(dir);
+    const app = store.appKey("me", "demo");
+    store.blobs.putAll([
+      { hash: "x", bytes: new Uint8Array([1, 1]) },
+      { hash: "y", bytes: new Uint8Array([2, 2, 2]) },
+      { hash: "x", bytes: new Uint8Array([1, 1]) }, // twice in one request: stored once
+    ]);
+    store.inputs.insert(input(app, "a", { contentHash: "x" }));
+    store.inputs.insert(input(app, "b", { contentHash: "y" }));
+    const [pack] = blobFiles(dir);
+    assertEquals(Deno.statSync(join(dir, "blobs", pack)).size, 5);
+    store.deleteInputs(app, ["a"]);
+    assertEquals(store.blobs.get("x"), undefined);
+    assertEquals(store.blobs.get("y"), new Uint8Array([2, 2, 2]), "still in the pack");
+    assertEquals(blobFiles(dir), [pack]);
+    store.deleteInputs(app, ["b"]);
+    assertEquals(blobFiles(dir), [], "nothing in it is used: gone");
     store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -160,7 +213,6 @@ Deno.test("BlobStore.stage writes large content ahead; put renames it, unstage d
   try {
     const store = new LocalStore(dir);
     const large = new Uint8Array(STAGED_BYTES).fill(5);
-    const names = () => [...Deno.readDirSync(join(dir, "blobs"))].map((e) => e.name).sort();
     assertEquals(await store.blobs.stage("small", new Uint8Array(10)), undefined);
     const first = await store.blobs.stage("big", large);
     const second = await store.blobs.stage("big", large); // the same content, at the same time
@@ -169,7 +221,7 @@ Deno.test("BlobStore.stage writes large content ahead; put renames it, unstage d
     store.transaction(() => store.blobs.put("big", large, second)); // already stored: unused
     store.blobs.unstage(first);
     store.blobs.unstage(second);
-    assertEquals(names(), ["big"]);
+    assertEquals(blobFiles(dir), ["big"]);
     assertEquals(store.blobs.get("big"), large);
     assertEquals(await store.blobs.stage("big", large), undefined, "stored: nothing to write");
     store.close();
@@ -205,7 +257,7 @@ Deno.test("LocalStore.deleteInputs takes memberships, annotations and unused con
     assertEquals(store.annotations.list(app, {}, PAGE).map((r) => r.id), ["an-b"]);
     assertEquals(store.blobs.get("shared"), new Uint8Array([1]), "still used by b");
     assertEquals(store.blobs.get("own"), undefined);
-    assert(!existsSync(join(dir, "blobs", "own")), "the unused file is gone");
+    assertEquals(blobFiles(dir).length, 1, "the pack of shared stays");
     store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
