@@ -1,4 +1,5 @@
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { pipe, transformSplitEnvelope } from "@connectrpc/connect/protocol";
 import {
   coalesceMessages,
@@ -164,6 +165,25 @@ Deno.test({
       assertEquals(files.length, 8, "one file per content, no temporary file left");
     } finally {
       await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "gRPC-web over HTTP/1.1: a large PostInputs message is parsed ahead and stored intact",
+  permissions: { net: ["127.0.0.1"], read: true, env: true, sys: true },
+  async fn() {
+    await using api = await startLocalApi({ dataDir: ":memory:", key: KEY });
+    const client = v2Client(api.baseUrl, createGrpcWebTransport({ baseUrl: api.baseUrl }));
+    const contents = [jpeg(400_000, 1), jpeg(500_000, 2)];
+    for (const [i, bytes] of contents.entries()) {
+      const answer = await client.postInputs({
+        userAppId: UA,
+        inputs: [{ id: `web-${i}`, data: { image: { base64: bytes } } }],
+      }, AUTH);
+      assertEquals(answer.inputs[0].status?.code, StatusCode.INPUT_PENDING);
+      const stored = await fetch(answer.inputs[0].data!.image!.url);
+      assertEquals(new Uint8Array(await stored.arrayBuffer()), bytes);
     }
   },
 });
