@@ -1,7 +1,7 @@
 /**
  * Buffers for whole request messages, reused from one request to the next. Fresh memory is what
  * a large message costs most on this kind of machine: the first write of each page faults it in,
- * about 180 ms for 50 MB (3.6 µs a page), where copying into memory already touched takes 3 ms.
+ * about 180 ms for 50 MB, where copying 50 MB into memory already touched takes 3 ms.
  * So the buffer a message is gathered into comes back here once the message has been consumed,
  * and the next message of a similar size is gathered into the same pages. Buffers idle for a few
  * seconds are let go, so an idle local API does not hold the memory of its last upload.
